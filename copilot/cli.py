@@ -1,0 +1,27 @@
+"""The ``copilot`` command line. Each area owns its commands in ``copilot/<area>/commands.py``
+and registers them here, so this file stays a table of contents."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="copilot",
+    help="客户经理智能助手：检索、起草、合规检查、排期、评测。",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+# --- command registry (one line per area) -----------------------------------------------------
+from copilot.retrieval import commands as _retrieval  # noqa: E402
+
+_retrieval.register(app)
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
