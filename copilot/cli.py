@@ -17,6 +17,13 @@ app = typer.Typer(
 from copilot.retrieval import commands as _retrieval  # noqa: E402
 
 _retrieval.register(app)
+from copilot.evaluation import commands as _evaluation  # noqa: E402
+
+_evaluation.register(app)
+
+from copilot import store_commands as _store  # noqa: E402
+
+_store.register(app)
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -1,0 +1,149 @@
+"""Text normalisation for matching, with an offset map back to the original text.
+
+Two views of a message are built:
+
+* ``light`` — same length as the original, character for character: full-width forms folded to
+  half-width, traditional characters to simplified (opencc t2s, character level), ASCII letters
+  lower-cased. PII recognizers and the product-code scan read this view, so offsets are the
+  original offsets.
+* ``dense`` — ``light`` with the characters people insert inside a term to dodge a filter removed
+  (spaces, ``-``, ``*``, ``·``, quotes, brackets, emoji …). Sentence punctuation (，。！？；：、 and
+  line breaks) stays, because it marks real boundaries: stripping it would join words that were
+  never one term. ``origin[i]`` is the original index of ``dense[i]``.
+
+Rule terms go through the same functions, so a term and a message always meet in the same form.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+# Characters removed from the dense view. '.' is handled separately: kept between digits (2.8%).
+_SEPARATORS = (
+    " \t\r\f\v\u00a0\u1680\u2000-\u200f\u2028\u2029\u202f\u205f\u2060\u3000\ufeff"  # spaces, zero-width
+    "\\-_*·•‧・~|/\\\\+=#^'\"`"
+    "\u2010-\u2015\u2018-\u201f\u2026\u2027"  # dashes, curly quotes, ellipsis
+    "()\\[\\]{}<>《》〈〉「」『』【】〔〕〖〗"
+    "\u2190-\u21ff\u2460-\u24ff\u2500-\u27bf\u2b00-\u2bff"  # arrows, circled, box, dingbats, stars
+    "\U0001f000-\U0001faff\ufe0f"  # emoji and variation selector
+)
+_DENSE_RUN = re.compile(rf"(?:[^{_SEPARATORS}.]|(?<=\d)\.(?=\d))+")
+_SENTENCE_END = re.compile(r"[。!?;\n]")
+
+
+@lru_cache(maxsize=1)
+def fold_table() -> dict[int, str]:
+    """One-to-one character table: full-width -> half-width, traditional -> simplified, A-Z -> a-z.
+
+    Built once (a few milliseconds). Only single-character results are kept so that the light view
+    keeps the original length and offsets need no map at all.
+    """
+    import opencc
+
+    table: dict[int, str] = {}
+    for code in range(0xFF01, 0xFF5F):  # full-width ASCII block
+        table[code] = chr(code - 0xFEE0).lower()
+    table[0x3000] = " "  # ideographic space
+    for code in range(ord("A"), ord("Z") + 1):
+        table[code] = chr(code).lower()
+    cjk = [chr(i) for i in (*range(0x3400, 0x4DC0), *range(0x4E00, 0xA000))]
+    simplified = opencc.OpenCC("t2s").convert("\n".join(cjk)).split("\n")
+    if len(simplified) == len(cjk):
+        for src, dst in zip(cjk, simplified, strict=True):
+            if src != dst and len(dst) == 1:
+                table[ord(src)] = dst
+    return table
+
+
+def fold(text: str) -> str:
+    """The light view: same length as ``text``."""
+    return text.translate(fold_table())
+
+
+@dataclass(slots=True)
+class NormalizedText:
+    original: str
+    light: str
+    dense: str
+    origin: list[int]
+    _sentences: list[int] | None = field(default=None, repr=False)
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """Map a half-open span of ``dense`` to the original text."""
+        return self.origin[start], self.origin[end - 1] + 1
+
+    def sentence_of(self, start: int, end: int) -> str:
+        """The dense sentence holding ``dense[start:end]`` (bounded by 。!?; and line breaks)."""
+        if self._sentences is None:
+            self._sentences = [m.start() for m in _SENTENCE_END.finditer(self.dense)]
+        left = 0
+        right = len(self.dense)
+        for pos in self._sentences:
+            if pos < start:
+                left = pos + 1
+            elif pos >= end:
+                right = pos
+                break
+        return self.dense[left:right]
+
+
+def normalize(text: str) -> NormalizedText:
+    light = fold(text)
+    parts: list[str] = []
+    origin: list[int] = []
+    for m in _DENSE_RUN.finditer(light):
+        parts.append(m.group())
+        origin.extend(range(m.start(), m.end()))
+    return NormalizedText(original=text, light=light, dense="".join(parts), origin=origin)
+
+
+def dense_form(term: str) -> str:
+    """A rule term in the form it is matched in (the dense view of the term alone)."""
+    return "".join(m.group() for m in _DENSE_RUN.finditer(fold(term)))
+
+
+_BARE_DROP = re.compile(r"[\W_]+")
+
+
+def bare_form(text: str) -> str:
+    """Dense form without any punctuation: for phrases whose punctuation may vary (the disclosure)."""
+    return _BARE_DROP.sub("", dense_form(text))
+
+
+def _is_hanzi(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf"
+
+
+# Past this many Chinese characters a term gets only its all-pinyin spelling, not every mix.
+MAX_MIXED_PINYIN_CHARS = 6
+
+
+def pinyin_variants(term: str) -> set[str]:
+    """Spellings of a dense term with pinyin standing in for some or all characters.
+
+    "保本" -> {"保本", "bao本", "保ben", "baoben"}. Readings come from pypinyin with the whole term as
+    context, so polyphonic characters take the reading the term implies.
+    """
+    from itertools import product
+
+    from pypinyin import Style, lazy_pinyin
+
+    syllables = lazy_pinyin(term, style=Style.NORMAL, errors=lambda s: [""] * len(s))
+    if len(syllables) != len(term):
+        return {term}
+    hanzi_positions = [i for i, ch in enumerate(term) if _is_hanzi(ch) and syllables[i]]
+    if not hanzi_positions:
+        return {term}
+    variants = {term}
+    if len(hanzi_positions) > MAX_MIXED_PINYIN_CHARS:
+        variants.add("".join(syllables[i] if i in hanzi_positions else ch for i, ch in enumerate(term)))
+        return variants
+    for mask in product((False, True), repeat=len(hanzi_positions)):
+        chars = list(term)
+        for use_pinyin, i in zip(mask, hanzi_positions, strict=True):
+            if use_pinyin:
+                chars[i] = syllables[i]
+        variants.add("".join(chars))
+    return variants

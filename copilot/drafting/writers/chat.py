@@ -1,0 +1,148 @@
+"""Chat-model writers over the OpenAI protocol: a configured endpoint, or the embedded model.
+
+Both go through the same ``ChatOpenAI`` client; the local kind first makes sure the embedded
+llama.cpp server is up and takes the single generation slot, so concurrent callers queue.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, nullcontext
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import openai
+
+from copilot.config import Settings
+from copilot.drafting.local_model import LocalModelError
+from copilot.drafting.writers.base import GenerationStats, WriterError
+
+if TYPE_CHECKING:
+    from copilot.drafting.task import WritingTask
+
+# A 1.5B model drifts with length and temperature: keep it short and nearly greedy.
+TEMPERATURE = 0.2
+MAX_TOKENS = 220
+
+
+def _reason(exc: BaseException, base_url: str, timeout_s: float) -> str:
+    """A Chinese reason for the RM, from whatever the client raised."""
+    if isinstance(exc, WriterError):
+        return exc.reason
+    if isinstance(exc, LocalModelError):  # already Chinese
+        return str(exc)
+    if isinstance(exc, openai.APITimeoutError | httpx.TimeoutException | TimeoutError):
+        return f"模型服务响应超时（超过 {timeout_s:.0f} 秒）"
+    if isinstance(exc, openai.APIStatusError):
+        return f"模型服务返回错误（HTTP {exc.status_code}）"
+    if isinstance(exc, openai.APIConnectionError | httpx.TransportError | ConnectionError):
+        cause = exc.__cause__ or exc.__context__
+        if isinstance(cause, httpx.RemoteProtocolError) or "incomplete" in str(cause or "").lower():
+            return "模型输出中途中断（连接被断开）"
+        return f"无法连接模型服务（{base_url}）"
+    if isinstance(exc, ValueError):  # JSON decode errors, "No generation chunks were returned"
+        return "模型服务返回了无法识别的内容"
+    return f"模型调用失败（{type(exc).__name__}）"
+
+
+class ChatWriter:
+    """Streams a chat completion. ``name`` is "openai" or "local"."""
+
+    def __init__(
+        self,
+        name: str,
+        settings: Settings,
+        base_url: str | None = None,
+        model: str | None = None,
+        api_key: str | None = None,
+    ):
+        self.name = name
+        self.settings = settings
+        self._base_url = base_url
+        self.model = model or settings.llm_model
+        self._api_key = api_key
+
+    # --- hooks the local kind overrides ----------------------------------------------------
+    def _endpoint(self) -> tuple[str, str]:
+        base = self._base_url or self.settings.llm_base_url
+        if not base:
+            raise WriterError("未配置模型服务地址（COPILOT_LLM_BASE_URL）")
+        key = self._api_key if self._api_key is not None else self.settings.llm_api_key.get_secret_value()
+        return base, key or "not-needed"  # many private servers accept any key
+
+    def _turn(self) -> AbstractContextManager[Any]:
+        return nullcontext()
+
+    # --- the one client path -----------------------------------------------------------------
+    def _client(self, base_url: str, api_key: str) -> Any:
+        from langchain_openai import ChatOpenAI
+
+        return ChatOpenAI(
+            base_url=base_url,
+            api_key=api_key,
+            model=self.model,
+            temperature=TEMPERATURE,
+            max_tokens=MAX_TOKENS,
+            timeout=self.settings.llm_timeout_s,
+            max_retries=0,  # the fallback writer is our retry; a hung server must not cost 3x
+            streaming=True,
+            stream_usage=True,
+        )
+
+    def write(self, task: WritingTask, stats: GenerationStats) -> Iterator[str]:
+        from copilot.drafting.prompting import render_messages
+
+        base_url = self._base_url or self.settings.llm_base_url
+        try:
+            base_url, api_key = self._endpoint()
+            messages = render_messages(task, self.settings)
+            with self._turn():
+                llm = self._client(base_url, api_key)
+                t0 = time.perf_counter()
+                finished = False
+                pieces = 0
+                for chunk in llm.stream(messages):
+                    text = chunk.content if isinstance(chunk.content, str) else ""
+                    if chunk.response_metadata.get("finish_reason"):
+                        finished = True
+                    if chunk.usage_metadata:
+                        stats.prompt_tokens = int(chunk.usage_metadata.get("input_tokens", 0))
+                        stats.completion_tokens = int(chunk.usage_metadata.get("output_tokens", 0))
+                    if text:
+                        if not pieces:
+                            stats.first_token_s = time.perf_counter() - t0
+                        pieces += 1
+                        yield text
+                stats.generate_s = time.perf_counter() - t0
+                if not finished:
+                    # A stream that just stops, without a finish reason, is a crashed server.
+                    raise WriterError("模型输出中途中断（未收到结束标记）")
+                if not stats.completion_tokens:
+                    stats.completion_tokens = pieces
+        except GeneratorExit:
+            raise
+        except Exception as exc:
+            raise WriterError(_reason(exc, base_url, self.settings.llm_timeout_s)) from exc
+
+
+class LocalChatWriter(ChatWriter):
+    """The embedded model, served by xllamacpp on 127.0.0.1 and driven like any endpoint."""
+
+    def __init__(self, settings: Settings):
+        from copilot.drafting.local_model import MODEL_ALIAS
+
+        super().__init__("local", settings, model=MODEL_ALIAS)
+
+    def _endpoint(self) -> tuple[str, str]:
+        from copilot.drafting.local_model import local_server
+
+        try:
+            return local_server(self.settings).base_url, "local"
+        except LocalModelError as exc:
+            raise WriterError(str(exc)) from exc
+
+    def _turn(self) -> AbstractContextManager[Any]:
+        from copilot.drafting.local_model import generation_turn
+
+        return generation_turn(self.settings)
