@@ -24,6 +24,9 @@ _evaluation.register(app)
 from copilot import store_commands as _store  # noqa: E402
 
 _store.register(app)
+from copilot.scheduling import commands as _scheduling  # noqa: E402
+
+_scheduling.register(app)
 
 
 def main() -> None:  # pragma: no cover - console entry point

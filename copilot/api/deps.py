@@ -10,10 +10,11 @@ import ipaddress
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated, Any, Generic, TypeVar
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from copilot.api.errors import ApiError
@@ -72,7 +73,7 @@ def services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(services)]
 
 # auto_error=False: a missing header must produce our own 401 shape, not FastAPI's 403.
-_bearer = HTTPBearer(auto_error=False, description="`copilot users create` 生成的令牌，或企业微信登录得到的会话令牌")
+bearer_scheme = HTTPBearer(auto_error=False, description="`copilot users create` 生成的令牌，或企业微信登录得到的会话令牌")
 
 
 def _unauthorized(message: str) -> ApiError:
@@ -82,7 +83,7 @@ def _unauthorized(message: str) -> ApiError:
 async def current_user(
     request: Request,
     svc: ServicesDep,
-    creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
 ) -> User:
     if creds is None or creds.scheme.lower() != "bearer" or not creds.credentials:
         raise _unauthorized("请先登录：请求缺少访问令牌（Authorization: Bearer …）。")
@@ -133,3 +134,31 @@ def is_direct_local_request(request: Request) -> bool:
     would make every remote caller look local)."""
     client = request.client.host if request.client else None
     return is_loopback(client) and not any(h in request.headers for h in _PROXY_HEADERS)
+
+
+# --- pagination ---------------------------------------------------------------------------------
+
+
+class PageParams(BaseModel):
+    limit: int
+    offset: int
+
+
+def page_params(
+    limit: Annotated[int, Query(ge=1, le=200, description="每页条数（1–200）")] = 50,
+    offset: Annotated[int, Query(ge=0, description="跳过的条数")] = 0,
+) -> PageParams:
+    return PageParams(limit=limit, offset=offset)
+
+
+PageDep = Annotated[PageParams, Depends(page_params)]
+
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    total: int
+    limit: int
+    offset: int

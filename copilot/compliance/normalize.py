@@ -31,6 +31,7 @@ _SEPARATORS = (
 )
 _DENSE_RUN = re.compile(rf"(?:[^{_SEPARATORS}.]|(?<=\d)\.(?=\d))+")
 _SENTENCE_END = re.compile(r"[。!?;\n]")
+_BARE_DROP = re.compile(r"[\W_]+")
 
 
 @lru_cache(maxsize=1)
@@ -69,6 +70,13 @@ class NormalizedText:
     dense: str
     origin: list[int]
     _sentences: list[int] | None = field(default=None, repr=False)
+    _bare: str | None = field(default=None, repr=False)
+
+    def bare(self) -> str:
+        """The dense text without any punctuation (for phrases whose punctuation may vary)."""
+        if self._bare is None:
+            self._bare = _BARE_DROP.sub("", self.dense)
+        return self._bare
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """Map a half-open span of ``dense`` to the original text."""
@@ -102,9 +110,6 @@ def normalize(text: str) -> NormalizedText:
 def dense_form(term: str) -> str:
     """A rule term in the form it is matched in (the dense view of the term alone)."""
     return "".join(m.group() for m in _DENSE_RUN.finditer(fold(term)))
-
-
-_BARE_DROP = re.compile(r"[\W_]+")
 
 
 def bare_form(text: str) -> str:

@@ -65,7 +65,8 @@ def bar_chart(title: str, labels: list[str], series: dict[str, list[float]]) -> 
                 f"fill='{colour}'><title>{escape(label)} {escape(name)}: {value:.3f}</title></rect>"
             )
             parts.append(
-                f"<text x='{label_w + w + 4:.1f}' y='{y + bar_h - 3}' font-size='10' {FONT}>{value:.2f}</text>"
+                f"<text x='{label_w + w + 4:.1f}' y='{y + bar_h - 3}' font-size='10' {FONT}>"
+                f"{value:.2f}</text>"
             )
     parts.append("</svg>")
     return "".join(parts)
@@ -89,7 +90,9 @@ def line_chart(title: str, xs: list[str], series: dict[str, list[float]], x_labe
         parts.append(
             f"<line x1='{left}' y1='{ty}' x2='{left + plot_w}' y2='{ty}' stroke='#e5e7eb' stroke-width='1'/>"
         )
-        parts.append(f"<text x='{left - 6}' y='{ty + 4}' font-size='10' text-anchor='end' {FONT}>{tick:.2f}</text>")
+        parts.append(
+            f"<text x='{left - 6}' y='{ty + 4}' font-size='10' text-anchor='end' {FONT}>{tick:.2f}</text>"
+        )
     for i, x in enumerate(xs):
         parts.append(
             f"<text x='{left + i * step:.1f}' y='{top + plot_h + 16}' font-size='10' text-anchor='middle' "
@@ -103,7 +106,9 @@ def line_chart(title: str, xs: list[str], series: dict[str, list[float]], x_labe
         colour = PALETTE[s % len(PALETTE)]
         pts = [(left + i * step, top + (1 - _clamp(v)) * plot_h) for i, v in enumerate(series[name])]
         path = " ".join(f"{x:.1f},{y:.1f}" for x, y in pts)
-        parts.append(f"<polyline class='line' points='{path}' fill='none' stroke='{colour}' stroke-width='2'/>")
+        parts.append(
+            f"<polyline class='line' points='{path}' fill='none' stroke='{colour}' stroke-width='2'/>"
+        )
         for (x, y), v, xl in zip(pts, series[name], xs, strict=False):
             parts.append(
                 f"<circle cx='{x:.1f}' cy='{y:.1f}' r='3' fill='{colour}'>"

@@ -61,7 +61,9 @@ def eval_command(
         "--ranking",
         help="检索排序方式：hybrid（默认）、dense、bm25；random 为随机排序，用于验证门槛能发现退化",
     ),
-    judge: bool = typer.Option(False, "--judge", help="起草套件另用配置的 LLM 端点打分（需 COPILOT_LLM_BASE_URL）"),
+    judge: bool = typer.Option(
+        False, "--judge", help="起草套件另用配置的 LLM 端点打分（需 COPILOT_LLM_BASE_URL）"
+    ),
     shared_data: Path | None = typer.Option(
         None,
         "--shared-data",

@@ -158,7 +158,8 @@ details{margin:.5rem 0}code{background:#f3f4f6;padding:0 .2rem}
 <h1>评测报告</h1>
 <p>{{ report.created_at }} ·
 {% for k, v in report.config.items() %}{{ k }}: <code>{{ v }}</code> · {% endfor %}
-结论: <span class="{{ 'ok' if report.ok else 'bad' }}" id="overall">{{ '全部通过' if report.ok else '存在退化或错误' }}</span></p>
+结论: <span class="{{ 'ok' if report.ok else 'bad' }}" id="overall">
+{{- '全部通过' if report.ok else '存在退化或错误' -}}</span></p>
 <table><tr><th>套件</th><th>状态</th><th>用时 (s)</th></tr>
 {% for s in report.suites %}<tr><td><a href="#{{ s.suite }}">{{ s.suite }}</a></td>
 <td class="{{ 'ok' if s.status == 'ok' else 'bad' }}">{{ status_zh[s.status] }}</td>
@@ -166,19 +167,23 @@ details{margin:.5rem 0}code{background:#f3f4f6;padding:0 .2rem}
 {% for s in report.suites %}
 <section id="{{ s.suite }}"><h2>{{ s.suite }} · {{ status_zh[s.status] }}</h2>
 {% if s.error %}<p class="bad">{{ s.error }}</p>{% endif %}
-{% if s.counts %}<p>样本: {% for k, v in s.counts.items() %}{{ k }} {{ v }}{% if not loop.last %}，{% endif %}{% endfor %}</p>{% endif %}
+{% if s.counts %}<p>样本: {% for k, v in s.counts.items() -%}
+{{ k }} {{ v }}{% if not loop.last %}，{% endif %}{% endfor %}</p>{% endif %}
 <div class="charts">{% for svg in svgs[s.suite] %}{{ svg }}{% endfor %}</div>
 <table><tr><th>指标</th><th>值</th><th>阈值</th><th>结果</th></tr>
 {% for name, value in s.metrics.items() %}{% set c = checked[s.suite].get(name) %}
 <tr><td>{{ name }}</td><td>{{ fmt(value) }}</td><td>{{ bound(c) if c else '' }}</td>
-<td>{% if c %}<span class="{{ 'ok' if c.ok else 'bad' }}">{{ '通过' if c.ok else c.note }}</span>{% endif %}</td></tr>
+<td>{% if c %}<span class="{{ 'ok' if c.ok else 'bad' }}">{{ '通过' if c.ok else c.note }}</span>
+{%- endif %}</td></tr>
 {% endfor %}
-{% for c in s.checks if c.metric not in s.metrics %}<tr><td>{{ c.metric }}</td><td>—</td><td>{{ bound(c) }}</td>
+{% for c in s.checks if c.metric not in s.metrics %}
+<tr><td>{{ c.metric }}</td><td>—</td><td>{{ bound(c) }}</td>
 <td class="bad">{{ c.note }}</td></tr>{% endfor %}
 </table>
 {% for note in s.notes %}<p>注: {{ note }}</p>{% endfor %}
 {% if s.failures %}<details><summary>未通过的样本（{{ s.failures|length }}）</summary><ul>
-{% for f in s.failures[:shown] %}<li><code>{{ f.id }}</code> {{ f.reason }}</li>{% endfor %}</ul></details>{% endif %}
+{% for f in s.failures[:shown] %}<li><code>{{ f.id }}</code> {{ f.reason }}</li>{% endfor %}
+</ul></details>{% endif %}
 </section>
 {% endfor %}
 </body></html>

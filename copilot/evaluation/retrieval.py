@@ -81,8 +81,11 @@ def clause_index(ctx: EvalContext, clauses: list[Clause], key: str) -> Settings:
         text = clause_markdown(clause)
         if not f.is_file() or f.read_text(encoding="utf-8") != text:
             f.write_text(text, encoding="utf-8")
-    # Own collection name too: with a Chroma server the data dir alone would not keep it apart.
-    settings = ctx.settings.model_copy(update={"data_dir": root / "data", "collection": f"evalclause{key[:8]}"})
+    # The folder is its own content root so the index keys files relative to it (a copied cache
+    # stays valid), and its own collection: with a Chroma server the data dir would not keep it apart.
+    settings = ctx.settings.model_copy(
+        update={"content_root": root, "data_dir": root / "data", "collection": f"evalclause{key[:8]}"}
+    )
     report = ingest(paths=[corpus], settings=settings, progress=False)
     if report.failed:
         raise EvalInputError(f"Fin-Eva 条款入库失败: {report.failed[0][1]}")

@@ -29,6 +29,7 @@ from pydantic import (
 )
 
 from copilot.domain import Channel, Segment
+from copilot.scheduling.errors import CalendarError, chinese_message, field_path
 from copilot.scheduling.groups import Group
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -37,16 +38,6 @@ HOLIDAYS_FILE = "holidays.yaml"
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 PostFormat = Literal["text", "image", "video", "link", "miniprogram"]
-
-
-class CalendarError(ValueError):
-    """A calendar or groups file that cannot be used; the message names the file and the field."""
-
-    def __init__(self, path: Path | str, message: str, field: str | None = None):
-        self.path = str(path)
-        self.field = field
-        where = self.path + (f" [{field}]" if field else "")
-        super().__init__(f"{where}: {message}")
 
 
 class Category(StrEnum):
@@ -80,7 +71,6 @@ class TimeWindow(BaseModel):
     end: LocalTime
     label: str = ""
     reason: str = ""  # for forbidden windows: why customers must not be disturbed then
-
 
     @model_validator(mode="after")
     def _ordered(self) -> TimeWindow:
@@ -121,7 +111,9 @@ class Attachment(BaseModel):
             "file": self.media_id,
         }[self.msgtype]
         if not need:
-            raise ValueError(f"{self.msgtype} 附件缺少必填字段（image 需 media_id 或 pic_url；link 需 title 与 url）")
+            raise ValueError(
+                f"{self.msgtype} 附件缺少必填字段（image 需 media_id 或 pic_url；link 需 title 与 url）"
+            )
         return self
 
 
@@ -152,13 +144,12 @@ class SlotSpec(BaseModel):
     attachments: list[Attachment] = Field(default_factory=list, max_length=9)
 
 
-
 class FollowUp(BaseModel):
-    """A payroll retention post ``offset_days`` after the (shifted) pay day."""
+    """A payroll retention post ``offset_days`` after the (shifted) pay day (negative: before)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    offset_days: int = Field(ge=0, le=10)
+    offset_days: int = Field(ge=-5, le=10)  # -1: the day before pay day
     time: LocalTime
     category: Category
     theme: str = Field(min_length=1)
@@ -167,7 +158,6 @@ class FollowUp(BaseModel):
     format: PostFormat | None = None
     brief: str = ""
     attachments: list[Attachment] = Field(default_factory=list, max_length=9)
-
 
 
 class PaydayPlan(BaseModel):
@@ -196,7 +186,6 @@ class EventPost(BaseModel):
     brief: str = ""
     attachments: list[Attachment] = Field(default_factory=list, max_length=9)
 
-
     @field_validator("theme", "brief")
     @classmethod
     def _placeholders(cls, v: str) -> str:
@@ -224,7 +213,6 @@ class EventSpec(BaseModel):
     every_weeks: int = Field(1, ge=1, le=8)
     week_offset: int = Field(0, ge=0)
     posts: list[EventPost] = Field(min_length=1)
-
 
     @model_validator(mode="after")
     def _offset(self) -> EventSpec:
@@ -260,6 +248,7 @@ class SegmentCalendar(BaseModel):
     title: str = Field(min_length=1)
     timezone: str = "Asia/Shanghai"
     windows: list[TimeWindow] = Field(default_factory=list)  # allowed; empty = any time not forbidden
+    weekend_windows: list[TimeWindow] | None = None  # Saturdays and Sundays, when they differ
     forbidden: list[TimeWindow] = Field(default_factory=list)
     default_channel: Channel = "group"
     format_preference: list[PostFormat] = Field(default_factory=lambda: ["text"], min_length=1)
@@ -267,13 +256,13 @@ class SegmentCalendar(BaseModel):
     themes: dict[Category, list[ThemeSpec]] = Field(default_factory=dict)
     weekly: dict[Weekday, list[SlotSpec]] = Field(default_factory=dict)
     greeting_time: LocalTime = dt.time(10, 0)
+    weekend_greeting_time: LocalTime | None = None  # when weekend windows differ from weekdays'
     greeting_channel: Channel | None = None
     payday: PaydayPlan | None = None
     rm_persona: str = ""
     events: list[EventSpec] = Field(default_factory=list)
     holidays: SegmentHolidays = Field(default_factory=SegmentHolidays)
     sample_groups: list[Group] = Field(default_factory=list)
-
 
     @field_validator("timezone")
     @classmethod
@@ -300,11 +289,13 @@ class SegmentCalendar(BaseModel):
         for day, specs in self.weekly.items():
             for i, spec in enumerate(specs):
                 where = f"weekly.{day}[{i}]"
-                self._check_time(spec.time, f"{where}.time")
+                self._check_time(spec.time, f"{where}.time", WEEKDAYS.index(day))
                 if spec.category == "auto" and not self.mix:
                     raise _FieldError(f"{where}.category", "category 为 auto 时需要在 mix 中给出内容配比")
                 if spec.category != "auto" and not spec.theme and not self.themes.get(spec.category):
-                    raise _FieldError(f"{where}.theme", f"未给出主题，且 themes 中没有“{spec.category}”类主题")
+                    raise _FieldError(
+                        f"{where}.theme", f"未给出主题，且 themes 中没有“{spec.category}”类主题"
+                    )
         for cat in self.mix:
             if not self.themes.get(cat):
                 raise _FieldError(f"themes.{cat}", f"mix 中有“{cat}”，但 themes 中没有该类主题")
@@ -313,8 +304,15 @@ class SegmentCalendar(BaseModel):
                 self._check_time(f.time, f"payday.followups[{i}].time")
         for i, ev in enumerate(self.events):
             for j, post in enumerate(ev.posts):
-                self._check_time(post.time, f"events[{i}].posts[{j}].time")
-        self._check_time(self.greeting_time, "greeting_time")
+                weekday = (WEEKDAYS.index(ev.weekday) + post.offset_days) % 7
+                self._check_time(post.time, f"events[{i}].posts[{j}].time", weekday)
+        if self.weekend_greeting_time is None:
+            self._check_time(self.greeting_time, "greeting_time")
+        else:
+            for day in range(5):
+                self._check_time(self.greeting_time, "greeting_time", day)
+            for day in (5, 6):
+                self._check_time(self.weekend_greeting_time, "weekend_greeting_time", day)
         seen: set[str] = set()
         for i, g in enumerate(self.sample_groups):
             if g.segment != self.segment:
@@ -324,18 +322,35 @@ class SegmentCalendar(BaseModel):
             seen.add(g.id)
         return self
 
-    def _check_time(self, t: dt.time, where: str) -> None:
-        if not self.allows(t):
-            allowed = "、".join(str(w) for w in self.windows) or "全天"
-            bad = next((w for w in self.forbidden if w.contains(t)), None)
-            why = f"，落在禁发时段 {bad}（{bad.reason}）" if bad and bad.reason else ""
-            raise _FieldError(where, f"{t:%H:%M} 不在允许的发送时段内（{allowed}）{why}")
+    def _check_time(self, t: dt.time, where: str, weekday: int | None = None) -> None:
+        """Raise unless ``t`` is allowed on ``weekday`` (0 = Monday), or on every day if None."""
+        days = range(7) if weekday is None else [weekday]
+        for day in days:
+            if not self.allows(t, day):
+                windows = self.windows_for(day)
+                allowed = "、".join(str(w) for w in windows) or "全天"
+                when = ("周末" if day >= 5 else "工作日") if self.weekend_windows is not None else ""
+                bad = next((w for w in self.forbidden if w.contains(t)), None)
+                why = f"，落在禁发时段 {bad}（{bad.reason}）" if bad and bad.reason else ""
+                raise _FieldError(where, f"{t:%H:%M} 不在{when}允许的发送时段内（{allowed}）{why}")
 
-    def allows(self, t: dt.time) -> bool:
-        """True when a post at local time ``t`` is inside an allowed window and no forbidden one."""
-        if self.windows and not any(w.contains(t) for w in self.windows):
+    def windows_for(self, weekday: int) -> list[TimeWindow]:
+        if weekday >= 5 and self.weekend_windows is not None:
+            return self.weekend_windows
+        return self.windows
+
+    def allows(self, t: dt.time, weekday: int) -> bool:
+        """True when a post at local time ``t`` on ``weekday`` (0 = Monday) is inside an allowed
+        window and outside every forbidden one."""
+        windows = self.windows_for(weekday)
+        if windows and not any(w.contains(t) for w in windows):
             return False
         return not any(w.contains(t) for w in self.forbidden)
+
+    def greeting_time_on(self, day: dt.date) -> dt.time:
+        if day.weekday() >= 5 and self.weekend_greeting_time is not None:
+            return self.weekend_greeting_time
+        return self.greeting_time
 
     @property
     def default_format(self) -> str:
@@ -381,7 +396,9 @@ class HolidayPolicy(BaseModel):
                 raise _FieldError("names", f"chinese-calendar 中没有节假日 {key!r}，可选: {sorted(known)}")
         d = self.default
         if None in (d.greeting, d.drop_categories, d.max_posts_per_day, d.keep_events):
-            raise _FieldError("default", "default 规则需给出 greeting、drop_categories、max_posts_per_day、keep_events")
+            raise _FieldError(
+                "default", "default 规则需给出 greeting、drop_categories、max_posts_per_day、keep_events"
+            )
         from chinese_calendar.solar_terms import SolarTerms
 
         terms = {t.value[1] for t in SolarTerms}
@@ -401,18 +418,10 @@ class HolidayPolicy(BaseModel):
         ]
         values: dict[str, Any] = {}
         for name in HolidayRule.model_fields:
-            values[name] = next(getattr(r, name) for r in chain if r is not None and getattr(r, name) is not None)
+            values[name] = next(
+                getattr(r, name) for r in chain if r is not None and getattr(r, name) is not None
+            )
         return HolidayRule(**values)
-
-
-def _loc(loc: tuple[Any, ...]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out
 
 
 def _read_yaml(path: Path) -> Any:
@@ -439,8 +448,8 @@ def _validate(model: type[BaseModel], data: Any, path: Path) -> Any:
         inner = (err.get("ctx") or {}).get("error")
         if isinstance(inner, _FieldError):
             raise CalendarError(path, inner.message, inner.field) from exc
-        msg = err["msg"].removeprefix("Value error, ")
-        raise CalendarError(path, msg, _loc(err["loc"]) or None) from exc
+        msg = chinese_message(err)
+        raise CalendarError(path, msg, field_path(err["loc"]) or None) from exc
     except _FieldError as exc:
         raise CalendarError(path, exc.message, exc.field) from exc
 
@@ -465,20 +474,22 @@ def load_holiday_policy_file(path: Path) -> HolidayPolicy:
 
 
 @lru_cache(maxsize=16)
-def _cached_calendar(path: Path, mtime_ns: int) -> SegmentCalendar:
+def _cached_calendar(path: Path, stamp: tuple[int, int]) -> SegmentCalendar:
     return load_calendar_file(path)
 
 
 @lru_cache(maxsize=4)
-def _cached_policy(path: Path, mtime_ns: int) -> HolidayPolicy:
+def _cached_policy(path: Path, stamp: tuple[int, int]) -> HolidayPolicy:
     return load_holiday_policy_file(path)
 
 
-def _mtime(path: Path) -> int:
+def _stamp(path: Path) -> tuple[int, int]:
+    """Changes whenever the file is edited, so an edited calendar is read again."""
     try:
-        return path.stat().st_mtime_ns
+        st = path.stat()
     except OSError:
-        return -1  # the loader reports the missing file with its name
+        return (-1, -1)  # the loader reports the missing file with its name
+    return (st.st_mtime_ns, st.st_size)
 
 
 def load_calendar(segment: str | Segment, settings: Any = None) -> SegmentCalendar:
@@ -487,9 +498,9 @@ def load_calendar(segment: str | Segment, settings: Any = None) -> SegmentCalend
     if seg not in {s.value for s in Segment}:
         raise CalendarError(seg, f"未知客群 {seg!r}，可选: {', '.join(s.value for s in Segment)}")
     path = calendars_dir(settings) / f"{seg}.yaml"
-    return _cached_calendar(path, _mtime(path))
+    return _cached_calendar(path, _stamp(path))
 
 
 def load_holiday_policy(settings: Any = None) -> HolidayPolicy:
     path = calendars_dir(settings) / HOLIDAYS_FILE
-    return _cached_policy(path, _mtime(path))
+    return _cached_policy(path, _stamp(path))

@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from copilot.domain import Segment
+from copilot.scheduling.errors import CalendarError, chinese_message, field_path
 
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
@@ -37,8 +38,8 @@ class Group(BaseModel):
     @classmethod
     def _id(cls, v: str) -> str:
         v = v.strip()
-        if not v or any(c.isspace() for c in v):
-            raise ValueError("群 id 不能为空或包含空白字符")
+        if not v or any(c.isspace() or c in ",;" for c in v):
+            raise ValueError("群 id 不能为空，也不能包含空白、逗号或分号")
         return v
 
     @field_validator("sent")
@@ -64,8 +65,6 @@ class GroupsFile(BaseModel):
 
 def load_groups(path: Path | str) -> list[Group]:
     """Read a groups file (YAML or JSON: ``{groups: [...]}`` or a bare list); raise CalendarError."""
-    from copilot.scheduling.calendars import CalendarError, _loc
-
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -89,8 +88,8 @@ def load_groups(path: Path | str) -> list[Group]:
         groups = GroupsFile.model_validate(data).groups
     except ValidationError as exc:
         err = exc.errors()[0]
-        msg = err["msg"].removeprefix("Value error, ")
-        raise CalendarError(path, msg, _loc(err["loc"]) or None) from exc
+        msg = chinese_message(err)
+        raise CalendarError(path, msg, field_path(err["loc"]) or None) from exc
     seen: set[str] = set()
     for i, g in enumerate(groups):
         if g.id in seen:

@@ -1,0 +1,227 @@
+"""``POST /v1/drafts`` (JSON) and ``POST /v1/drafts/stream`` (server-sent events).
+
+The drafting pipeline is synchronous (retrieval, a model, the guardrail), so it runs in the thread
+pool, behind the model gate: a bounded queue, 503 with Retry-After beyond it. Every draft is
+recorded in the audit trail with the RM as actor and the response carries its ``audit_id``.
+
+The stream sends ``queued`` (only when waiting), ``token`` events while the writer writes,
+``fallback`` when a writer gave up and another took over, then exactly one ``final`` event with the
+checked draft. Only the final draft can be sendable: tokens are raw model output, unchecked.
+If the pipeline fails, the final event is a blocked, unsendable draft (fail closed) and an
+``error`` event says why.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Iterator
+from typing import Annotated, Any, Literal
+
+import anyio
+from fastapi import APIRouter, Depends
+from fastapi.sse import EventSourceResponse, ServerSentEvent
+from pydantic import BaseModel, Field, field_validator
+from starlette.concurrency import run_in_threadpool
+
+from copilot.api.check import blocked_by_error
+from copilot.api.deps import CurrentUser, Services, ServicesDep
+from copilot.api.errors import ApiError, error_body
+from copilot.api.gate import Ticket
+from copilot.auth import User
+from copilot.domain import CheckContext, CustomerProfile, Draft, RMProfile, Turn, risk_rank
+
+router = APIRouter(prefix="/drafts", tags=["回复起草"])
+log = logging.getLogger("copilot.api")
+
+MAX_MESSAGE_CHARS = 2000
+MAX_HISTORY = 20
+
+
+class DraftIn(BaseModel):
+    message: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS, description="客户发来的消息")
+    customer: CustomerProfile
+    rm: RMProfile | None = Field(None, description="客户经理资料（人设）；缺省时用登录用户的姓名")
+    history: list[Turn] = Field(default_factory=list, max_length=MAX_HISTORY, description="最近几轮对话")
+    product_codes: list[str] = Field(default_factory=list, max_length=10, description="涉及的产品代码")
+    writer: Literal["auto", "openai", "local", "template"] | None = Field(
+        None, description="指定写作方式；缺省按服务配置")
+    external_userid: str | None = Field(
+        None, max_length=128, description="企业微信外部联系人 ID（只以假名存入审计）")
+
+    @field_validator("message")
+    @classmethod
+    def _not_blank(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("客户消息不能为空")
+        return v
+
+    @field_validator("customer")
+    @classmethod
+    def _risk(cls, v: CustomerProfile) -> CustomerProfile:
+        if v.risk_level:
+            if not v.risk_level.strip().upper().startswith("C"):
+                raise ValueError("客户风险等级应为 C1–C5")
+            risk_rank(v.risk_level)
+            v.risk_level = v.risk_level.strip().upper()
+        return v
+
+    def context(self) -> CheckContext:
+        return CheckContext(segment=self.customer.segment, customer_risk=self.customer.risk_level,
+                            product_codes=self.product_codes, channel="one_to_one", direction="outbound")
+
+
+def _request(body: DraftIn, user: User) -> Any:
+    from copilot.drafting import DraftRequest
+
+    rm = body.rm or RMProfile(name=user.name)
+    return DraftRequest(message=body.message, customer=body.customer, rm=rm, history=body.history,
+                        product_codes=body.product_codes)
+
+
+def _finalise(draft: Draft) -> Draft:
+    # Defence in depth: whatever the pipeline said, a blocked text is never sendable.
+    draft.sendable = bool(draft.sendable) and draft.verdict != "block"
+    return draft
+
+
+def _failed_draft(writer: str, partial: str = "") -> Draft:
+    v = blocked_by_error("起草流程出错")
+    return Draft(draft=partial, verdict="block", findings=v.findings, writer=writer, sendable=False,
+                 fallback_reason="起草流程出错，本条草稿未通过合规审批，不能发送。")
+
+
+def _audit_payload(body: DraftIn, draft: Draft) -> dict[str, Any]:
+    c = body.customer
+    return {
+        "segment": c.segment.value,
+        "external_userid": body.external_userid,
+        "customer_ref": c.ref,
+        "customer": {"risk_level": c.risk_level, "age_band": c.age_band, "tags": c.tags,
+                     "products_held": c.products_held},
+        "context": body.context().model_dump(mode="json"),
+        "message": body.message,
+        "history": [t.model_dump() for t in body.history],
+        # Sources with their versions; the passage text itself stays in the knowledge base.
+        "sources": [cit.model_dump(exclude={"text"}) for cit in draft.citations],
+        "writer": draft.writer,
+        "model": draft.model,
+        "findings": draft.findings,
+        "verdict": draft.verdict,
+        "draft": draft.draft,
+        "sendable": draft.sendable,
+        "fallback_reason": draft.fallback_reason,
+        "timings": draft.timings,
+    }
+
+
+async def _record(svc: Services, user: User, body: DraftIn, draft: Draft) -> Draft:
+    draft.audit_id = await run_in_threadpool(svc.audit.record, "draft", user.userid, _audit_payload(body, draft))
+    return draft
+
+
+def _writer_name(body: DraftIn, svc: Services) -> str | None:
+    w = body.writer or svc.settings.writer
+    return None if w == "auto" else w
+
+
+@router.post("", response_model=Draft, summary="起草回复（完成后一次返回）")
+async def create_draft(body: DraftIn, user: CurrentUser, svc: ServicesDep) -> Draft:
+    from copilot.drafting import draft_reply
+
+    request = _request(body, user)
+    async with svc.gate.slot(user.userid):
+        try:
+            draft = await run_in_threadpool(draft_reply, request, writer=_writer_name(body, svc),
+                                            settings=svc.settings)
+        except ApiError:
+            raise
+        except Exception:
+            log.exception("drafting failed; answering a blocked draft")
+            draft = _failed_draft(_writer_name(body, svc) or "auto")
+    return await _record(svc, user, body, _finalise(draft))
+
+
+# --- streaming ---------------------------------------------------------------------------------
+
+
+async def stream_ticket(user: CurrentUser, svc: ServicesDep) -> AsyncIterator[Ticket]:
+    """Take a queue place before the response starts (so 503/429 are real status codes) and make
+    sure it is given back however the stream ends."""
+    ticket = svc.gate.enter(user.userid)
+    try:
+        yield ticket
+    finally:
+        svc.gate.leave(ticket)
+
+
+_DONE = object()
+
+
+def _next(it: Iterator[dict[str, Any]]) -> Any:
+    return next(it, _DONE)
+
+
+def _draft_of(event: dict[str, Any]) -> Draft:
+    payload = event.get("draft", event)
+    if isinstance(payload, Draft):
+        return payload
+    return Draft.model_validate({k: v for k, v in payload.items() if k != "type"})
+
+
+@router.post("/stream", response_class=EventSourceResponse, summary="起草回复（SSE 流式）",
+             responses={200: {"description": "event: queued | token | fallback | final | error"}})
+async def stream_draft(
+    body: DraftIn,
+    user: CurrentUser,
+    svc: ServicesDep,
+    ticket: Annotated[Ticket, Depends(stream_ticket)],
+) -> AsyncIterator[ServerSentEvent]:
+    from copilot.drafting import stream_reply
+
+    gate = svc.gate
+    if gate.must_wait(ticket):
+        yield ServerSentEvent(event="queued", data={"position": gate.position(ticket) + 1,
+                                                    "message": "使用人数较多，正在排队…"})
+    try:
+        await gate.wait(ticket)
+    except ApiError as exc:  # waited too long: tell the client in-band, the status is already 200
+        yield ServerSentEvent(event="error", data=error_body(exc.code, exc.message, exc.detail))
+        return
+
+    started = time.perf_counter()
+    events = stream_reply(_request(body, user), writer=_writer_name(body, svc), settings=svc.settings)
+    partial: list[str] = []
+    final: Draft | None = None
+    try:
+        while True:
+            event = await run_in_threadpool(_next, events)
+            if event is _DONE:
+                break
+            kind = event.get("type")
+            if kind == "token":
+                text = str(event.get("text", ""))
+                partial.append(text)
+                yield ServerSentEvent(event="token", data={"text": text})
+            elif kind == "fallback":
+                partial.clear()  # the next writer starts over
+                yield ServerSentEvent(event="fallback", data={k: v for k, v in event.items() if k != "type"})
+            elif kind == "final":
+                final = _draft_of(event)
+    except Exception:
+        log.exception("streaming draft failed; answering a blocked draft")
+        yield ServerSentEvent(event="error", data=error_body(
+            "draft_failed", "起草过程中出错，已停止。本条草稿不能发送，请重试。", None))
+    finally:
+        # Closing the generator stops the model when the client went away mid-stream; shielded,
+        # because on a disconnect this runs inside a cancelled scope.
+        with anyio.CancelScope(shield=True):
+            await run_in_threadpool(events.close)
+        gate.leave(ticket)
+    if final is None:
+        final = _failed_draft(_writer_name(body, svc) or "auto", "".join(partial))
+    final = _finalise(final)
+    final.timings.setdefault("api_total_s", round(time.perf_counter() - started, 3))
+    final = await _record(svc, user, body, final)
+    yield ServerSentEvent(event="final", data=final.model_dump(mode="json"))
+

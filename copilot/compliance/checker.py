@@ -1,0 +1,208 @@
+"""``check(text, context) -> Verdict``: runs every rule in scope and decides pass / revise / block.
+
+* block  — any finding that cannot be fixed safely (severity block, or a fix that does not apply).
+* revise — every non-warn finding has an automatic fix; ``revised`` holds the text with all of them
+  applied, and that text is checked again before it is offered.
+* pass   — nothing, or warnings only.
+
+It fails closed: a rule that raises, a rule pack that does not load, or input it cannot read gives
+``block`` with an ``internal-error`` finding, never ``pass``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+from copilot.domain import CUSTOMER_RISK_LEVELS, CheckContext, Finding, Verdict
+from copilot.compliance.facts import MessageFacts
+from copilot.compliance.fixes import FixAction, FixConflict, apply_fixes
+from copilot.compliance.matcher import Hit, RuleSet
+from copilot.compliance.normalize import normalize
+from copilot.compliance.rules import Rule, load_rule_packs, rule_pack_files
+
+INTERNAL_ERROR = "internal-error"
+REVISE_UNVERIFIED = "revise-unverified"
+
+# How often (seconds) the cache looks at the rule files again, so edits apply without a restart.
+RECHECK_FILES_EVERY_S = 2.0
+
+
+class _Cached:
+    def __init__(self, fingerprint: tuple, rules: RuleSet, checked_at: float):
+        self.fingerprint = fingerprint
+        self.rules = rules
+        self.checked_at = checked_at
+
+
+_cache: dict[Path, _Cached] = {}
+_lock = threading.Lock()
+
+
+def _fingerprint(directory: Path) -> tuple:
+    return tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in rule_pack_files(directory))
+
+
+def rule_set(rules_dir: Path | str | None = None) -> RuleSet:
+    """The compiled rule packs of ``rules_dir`` (default: settings.guardrails_dir), cached."""
+    if rules_dir is None:
+        from copilot.config import get_settings
+
+        rules_dir = get_settings().guardrails_dir
+    directory = Path(rules_dir).resolve()
+    now = time.monotonic()
+    cached = _cache.get(directory)
+    if cached is not None and now - cached.checked_at < RECHECK_FILES_EVERY_S:
+        return cached.rules
+    with _lock:
+        cached = _cache.get(directory)
+        fingerprint = _fingerprint(directory) if directory.is_dir() else ()
+        if cached is None or cached.fingerprint != fingerprint:
+            cached = _Cached(fingerprint, RuleSet(load_rule_packs(directory)), now)
+            _cache[directory] = cached
+        cached.checked_at = now
+        return cached.rules
+
+
+def _catalog():
+    from copilot.knowledge import product_catalog
+
+    return product_catalog()
+
+
+def _internal_error(where: str, exc: BaseException) -> Finding:
+    return Finding(
+        rule=INTERNAL_ERROR,
+        category="internal",
+        severity="block",
+        start=0,
+        end=0,
+        text="",
+        message=f"合规检查出错（{where}）：{type(exc).__name__}: {exc}。为安全起见按拦截处理，请联系合规或技术人员。",
+        citation="",
+        suggestion="",
+    )
+
+
+def _rule_fix(rule: Rule, hit: Hit, text: str) -> FixAction | None:
+    fix = rule.fix
+    if fix is None:
+        return None
+    if fix.replace is not None:
+        replacement = fix.replace.get(hit.term, fix.replace.get("*"))
+        return None if replacement is None else FixAction("replace", hit.start, hit.end, replacement)
+    if fix.append is not None:
+        return FixAction("append", text=fix.append)
+    from copilot.compliance.pii import mask_pii
+
+    return FixAction("mask", hit.start, hit.end, mask_pii(text[hit.start : hit.end]))
+
+
+def _describe_fix(fix: FixAction) -> str:
+    if fix.kind == "append":
+        return f"在文末补充：“{fix.text}”"
+    if fix.kind == "mask":
+        return f"脱敏为：{fix.text}"
+    return f"改为：“{fix.text}”"
+
+
+def _evaluate(rules: RuleSet, index: int, doc, scan, facts: MessageFacts) -> list[Hit]:
+    from copilot.compliance.validators import VALIDATORS, RuleRun
+
+    rule = rules.rules[index].rule
+    spans = rules.rule_hits(index, doc, scan)
+    if spans and rule.only_in_investment_context and not facts.is_about_investing:
+        spans = []
+    if spans and rule.skip_deposit_sentences:
+        spans = [s for s in spans if not facts.is_deposit_sentence(s[0], s[1])]
+    for lexicon in rule.skip_sentences_with:
+        spans = [s for s in spans if not facts.lexicons.any_in(lexicon, doc.sentence_of(s[0], s[1]))]
+    hits = [Hit(*doc.span(s, e), term=t) for s, e, t in spans]
+    if rule.match.validator:
+        return VALIDATORS[rule.match.validator](RuleRun(rule, facts, hits))
+    for hit in hits:
+        hit.fix = _rule_fix(rule, hit, doc.original)
+    return hits
+
+
+def _to_finding(rule: Rule, hit: Hit, text: str) -> tuple[Finding, FixAction | None]:
+    severity = hit.severity or rule.severity
+    fix = hit.fix if severity == "revise" else None
+    if severity == "revise" and fix is None:
+        severity = "block"  # a revise finding that nothing can fix must not slip through
+    suggestion = hit.suggestion or rule.suggestion or (_describe_fix(fix) if fix else "")
+    finding = Finding(
+        rule=rule.id,
+        category=rule.category,
+        severity=severity,
+        start=hit.start,
+        end=hit.end,
+        text=text[hit.start : hit.end],
+        message=hit.message or rule.message,
+        citation=rule.citation,
+        suggestion=suggestion,
+    )
+    return finding, fix
+
+
+def _run(rules: RuleSet, text: str, ctx: CheckContext, verify: bool) -> Verdict:
+    doc = normalize(text)
+    facts = MessageFacts(doc, ctx, rules.lexicons, _catalog)
+    scan = rules.scan(doc.dense)
+    results: list[tuple[Finding, FixAction | None]] = []
+    for index, compiled in enumerate(rules.rules):
+        if not compiled.in_scope(ctx):
+            continue
+        try:
+            hits = _evaluate(rules, index, doc, scan, facts)
+        except Exception as exc:  # fail closed: a broken rule blocks, it never passes
+            results.append((_internal_error(f"规则 {compiled.rule.id}", exc), None))
+            continue
+        results.extend(_to_finding(compiled.rule, hit, text) for hit in hits)
+    results.sort(key=lambda r: (r[0].start, r[0].end, r[0].rule))
+    findings = [f for f, _ in results]
+    if any(f.severity == "block" for f in findings):
+        return Verdict(verdict="block", findings=findings)
+    fixes = [fix for f, fix in results if f.severity == "revise" and fix is not None]
+    if not fixes:
+        return Verdict(verdict="pass", findings=findings)
+    try:
+        revised = apply_fixes(text, fixes)
+    except FixConflict as exc:
+        return Verdict(verdict="block", findings=[*findings, _unverified(str(exc))])
+    if verify:
+        again = _run(rules, revised, ctx, verify=False)
+        if again.verdict != "pass":
+            left = "、".join(sorted({f.rule for f in again.findings if f.severity != "warn"}))
+            return Verdict(verdict="block", findings=[*findings, _unverified(f"修改后仍命中：{left}")])
+    return Verdict(verdict="revise", findings=findings, revised=revised)
+
+
+def _unverified(detail: str) -> Finding:
+    return Finding(
+        rule=REVISE_UNVERIFIED,
+        category="internal",
+        severity="block",
+        start=0,
+        end=0,
+        text="",
+        message=f"自动修改无法得到合规文本（{detail}），请人工修改后再检查。",
+    )
+
+
+def check(text: str, context: CheckContext | None = None, *, rules_dir: Path | str | None = None) -> Verdict:
+    """Check one message. Never raises for content problems; anything unexpected blocks."""
+    try:
+        if not isinstance(text, str):
+            raise TypeError(f"待检查内容应为文本，收到 {type(text).__name__}")
+        ctx = context or CheckContext()
+        if ctx.customer_risk is not None and ctx.customer_risk.strip().upper() not in CUSTOMER_RISK_LEVELS:
+            raise ValueError(f"客户风险等级应为 C1–C5，收到 {ctx.customer_risk!r}")
+        rules = rule_set(rules_dir)
+    except Exception as exc:
+        return Verdict(verdict="block", findings=[_internal_error("加载规则或读取输入", exc)])
+    try:
+        return _run(rules, text, ctx, verify=True)
+    except Exception as exc:
+        return Verdict(verdict="block", findings=[_internal_error("检查过程", exc)])

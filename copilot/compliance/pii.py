@@ -1,0 +1,38 @@
+"""Personal information in free text: find it and mask it (《个人信息保护法》第二十八、五十一条).
+
+``mask_pii`` is what every other part calls before a message is logged, stored or sent to a model;
+it needs no rule packs, so it works even when the guardrail configuration is broken.
+"""
+
+from __future__ import annotations
+
+from copilot.compliance.normalize import fold
+from copilot.compliance.recognizers import RECOGNIZERS, PiiSpan
+
+
+def find_pii(text: str, kinds: tuple[str, ...] | None = None) -> list[PiiSpan]:
+    """Non-overlapping PII spans in ``text``, sorted by position; higher-priority kinds win overlaps."""
+    light = fold(text)
+    chosen: list[PiiSpan] = []
+    for name, recognizer in RECOGNIZERS.items():
+        if kinds is not None and name not in kinds:
+            continue
+        for span in recognizer.find(light, text):
+            if all(span.end <= c.start or span.start >= c.end for c in chosen):
+                chosen.append(span)
+    return sorted(chosen, key=lambda s: s.start)
+
+
+def mask_pii(text: str) -> str:
+    """``text`` with resident IDs, bank cards, mobile numbers and e-mail addresses masked."""
+    spans = find_pii(text)
+    if not spans:
+        return text
+    out: list[str] = []
+    pos = 0
+    for span in spans:
+        out.append(text[pos : span.start])
+        out.append(span.masked)
+        pos = span.end
+    out.append(text[pos:])
+    return "".join(out)

@@ -1,0 +1,31 @@
+"""Past performance shown without the warning and the period it covers (中国银行业协会
+《理财产品过往业绩展示行为准则》): the warning can be appended automatically; the start and end
+dates cannot be invented, so without them the finding keeps the rule's severity."""
+
+from __future__ import annotations
+
+import re
+
+from copilot.compliance.fixes import FixAction
+from copilot.compliance.matcher import Hit
+from copilot.compliance.normalize import bare_form
+from copilot.compliance.validators.base import RuleRun
+
+
+def unqualified_past_performance(run: RuleRun) -> list[Hit]:
+    if not run.hits:
+        return []
+    doc = run.facts.doc
+    bare = doc.bare()
+    has_warning = any(bare_form(w) in bare for w in run.param("warnings"))
+    has_period = any(re.search(p, doc.light) for p in run.param("period_patterns"))
+    if has_warning and has_period:
+        return []
+    if has_period:
+        fix = FixAction("append", text=run.rule.fix.append) if run.rule.fix and run.rule.fix.append else None
+        message = run.params.get("message_without_warning", run.rule.message)
+        return [Hit(h.start, h.end, h.term, severity="revise", message=message, fix=fix) for h in run.hits]
+    return [Hit(h.start, h.end, h.term) for h in run.hits]
+
+
+VALIDATORS = {"past_performance.unqualified": unqualified_past_performance}

@@ -1,0 +1,83 @@
+"""Post-processing of model output: what a small model adds around the reply is removed.
+
+A 1.5B model wraps replies in English chatter ("Sure! Here is…"), Markdown, quotes and labels
+("回复："), invents source numbers and runs long. None of that may reach a customer.
+"""
+
+from __future__ import annotations
+
+import re
+
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+_FENCE = re.compile(r"```.*?(```|$)", re.S)
+_MD_PREFIX = re.compile(r"^\s*(?:#{1,6}\s+|>\s*|[-*+•]\s+|\d+[.)、]\s+)")
+_MD_EMPHASIS = re.compile(r"(\*\*|__|\*|`)")
+_LABEL = re.compile(
+    r"^\s*(?:回复|回答|草稿|话术|参考回复|回复草稿|客户经理|答复|Reply|Answer|Draft)\s*[:：]\s*", re.I
+)
+_CITE = re.compile(r"\[(\d{1,2})\]")
+_SENTENCE_END = "。！？!?；;"
+# Codes, levels and units that legitimately carry Latin letters inside Chinese text.
+_ALLOWED_LATIN = re.compile(r"QH-[A-Z0-9-]+|\b[RC][1-5]\b|App|APP|H5|KOC|MGM|ETF|LPR|T\+\d|%", re.I)
+
+
+def _mostly_english(line: str) -> bool:
+    """A line with Latin words and no Chinese is chatter ("Sure, here's a draft:")."""
+    stripped = _ALLOWED_LATIN.sub("", line)
+    return not _CJK.search(line) and bool(_LATIN_WORD.search(stripped))
+
+
+def _drop_english_clauses(line: str) -> str:
+    """Remove English sentences embedded in a Chinese line, keep codes like QH-WM-R2-002."""
+    def keep(m: re.Match[str]) -> str:
+        chunk = m.group(0)
+        return chunk if _ALLOWED_LATIN.fullmatch(chunk.strip(" .,:;!?")) else ""
+
+    # runs of Latin words (3+ words) are prose; shorter runs may be codes or brand names
+    return re.sub(r"(?:[A-Za-z][A-Za-z'’-]*[ ,.:;!?]+){3,}[A-Za-z'’-]*[.!?]?", keep, line)
+
+
+def clean_model_text(text: str, n_sources: int, max_chars: int) -> str:
+    """Strip chatter and Markdown, drop unknown [n] markers, cut at a sentence end near max_chars."""
+    text = _FENCE.sub("", text.replace("\r\n", "\n"))
+    lines: list[str] = []
+    for raw in text.split("\n"):
+        line = _MD_EMPHASIS.sub("", _MD_PREFIX.sub("", raw)).strip()
+        line = _LABEL.sub("", line).strip().strip("\"“”'")
+        if not line or _mostly_english(line):
+            continue
+        line = _drop_english_clauses(line).strip()
+        if line:
+            lines.append(line)
+    out = "\n".join(lines)
+    out = _CITE.sub(lambda m: m.group(0) if 1 <= int(m.group(1)) <= n_sources else "", out)
+    out = re.sub(r"[ \t]{2,}", " ", out)
+    return truncate_at_sentence(out, max_chars).strip()
+
+
+def truncate_at_sentence(text: str, max_chars: int) -> str:
+    """Cut to at most max_chars, preferring the last sentence end (keeps a trailing [n])."""
+    if len(text) <= max_chars:
+        return text
+    head = text[:max_chars]
+    cut = max(head.rfind(ch) for ch in _SENTENCE_END)
+    if cut >= max_chars // 3:
+        end = cut + 1
+        m = re.match(r"(?:\[\d{1,2}\])+", text[end:])
+        return text[: end + (m.end() if m else 0)]
+    return head.rstrip("，,、") + "…"
+
+
+def cited_numbers(text: str) -> list[int]:
+    """The [n] markers in order of first use."""
+    seen: list[int] = []
+    for m in _CITE.finditer(text):
+        n = int(m.group(1))
+        if n not in seen:
+            seen.append(n)
+    return seen
+
+
+def has_chinese(text: str) -> bool:
+    return bool(_CJK.search(text))
