@@ -17,6 +17,9 @@ app = typer.Typer(
 from copilot.retrieval import commands as _retrieval  # noqa: E402
 
 _retrieval.register(app)
+from copilot.compliance import commands as _compliance  # noqa: E402
+
+_compliance.register(app)
 from copilot.evaluation import commands as _evaluation  # noqa: E402
 
 _evaluation.register(app)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -111,10 +112,9 @@ def iter_knowledge_files(paths: Iterable[Path]) -> Iterator[Path]:
     for p in paths:
         if p.is_dir():
             for f in sorted(p.rglob("*")):
-                rel = f.relative_to(p)
-                if f.is_file() and not any(part.startswith((".", "_")) for part in rel.parts):
-                    if f.suffix.lower() in SUPPORTED_SUFFIXES:
-                        yield f
+                hidden = any(part.startswith((".", "_")) for part in f.relative_to(p).parts)
+                if f.is_file() and not hidden and f.suffix.lower() in SUPPORTED_SUFFIXES:
+                    yield f
         elif p.is_file():
             yield p
         else:
@@ -141,12 +141,36 @@ def _decode(path: Path, data: bytes) -> str:
         raise KnowledgeError(path, f"无法解码（需要 UTF-8 或 GB18030）: {exc.reason}") from exc
 
 
-def _read_pdf(path: Path) -> str:
+_YAML_FM = frontmatter.YAMLHandler()
+
+
+def _split_front_matter(path: Path, text: str) -> tuple[dict[str, Any], str]:
+    """(front matter, body). python-frontmatter silently drops a front matter that is not a
+    mapping and keeps an unclosed one as body text; both are broken files, so say so."""
+    text = text.strip()
+    if not _YAML_FM.detect(text):
+        return {}, text
+    try:
+        fm, body = _YAML_FM.split(text)
+    except ValueError as exc:
+        raise KnowledgeError(path, "front matter 缺少结束行 ---", "front matter") from exc
+    try:
+        data = _YAML_FM.load(fm)
+    except yaml.YAMLError as exc:
+        raise KnowledgeError(path, f"front matter 不是有效的 YAML: {exc}", "front matter") from exc
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise KnowledgeError(path, "front matter 应为“字段: 值”形式的映射", "front matter")
+    return data, body.strip()
+
+
+def _read_pdf(path: Path, data: bytes) -> str:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
     try:
-        reader = PdfReader(str(path))
+        reader = PdfReader(io.BytesIO(data))
         pages = [page.extract_text() or "" for page in reader.pages]
     except (PdfReadError, ValueError, KeyError, OSError) as exc:
         raise KnowledgeError(path, f"PDF 无法解析: {exc}") from exc
@@ -156,14 +180,15 @@ def _read_pdf(path: Path) -> str:
     return text
 
 
-def _read_docx(path: Path) -> str:
+def _read_docx(path: Path, data: bytes) -> str:
     import zipfile
 
     import docx
+    from docx.opc.exceptions import OpcError
 
     try:
-        d = docx.Document(str(path))
-    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+        d = docx.Document(io.BytesIO(data))
+    except (zipfile.BadZipFile, OpcError, KeyError, ValueError) as exc:
         raise KnowledgeError(path, f"DOCX 无法解析: {exc}") from exc
     lines: list[str] = []
     for para in d.paragraphs:
@@ -209,16 +234,11 @@ def read_document(path: Path, data: bytes | None = None) -> Document:
         data = path.read_bytes()
     digest = file_hash(data)
     if suffix == ".pdf":
-        given, body = {}, _read_pdf(path)
+        given, body = {}, _read_pdf(path, data)
     elif suffix == ".docx":
-        given, body = {}, _read_docx(path)
+        given, body = {}, _read_docx(path, data)
     else:
-        text = _decode(path, data)
-        try:
-            post = frontmatter.loads(text)
-        except (yaml.YAMLError, ValueError) as exc:
-            raise KnowledgeError(path, f"front matter 不是有效的 YAML: {exc}", "front matter") from exc
-        given, body = dict(post.metadata), post.content
+        given, body = _split_front_matter(path, _decode(path, data))
         if not body.strip():
             raise KnowledgeError(path, "正文为空", "body")
     meta_dict = _infer_meta(path, body, given)
@@ -227,7 +247,12 @@ def read_document(path: Path, data: bytes | None = None) -> Document:
     except ValidationError as exc:
         err = exc.errors()[0]
         field = ".".join(str(x) for x in err["loc"]) or None
-        raise KnowledgeError(path, err["msg"], field) from exc
+        # our validators already speak Chinese; pydantic's own messages are English, so name the value
+        if err["type"] == "value_error":
+            message = str(err.get("ctx", {}).get("error", err["msg"]))
+        else:
+            message = f"取值无效 {err.get('input')!r}（{err['msg']}）"
+        raise KnowledgeError(path, message, field) from exc
     return Document(meta=meta, body=body, path=path, content_hash=digest)
 
 

@@ -86,8 +86,10 @@ def test_segment_override_beats_shared_rule(content: Settings) -> None:
     _edit(
         content,
         "pension.yaml",
-        lambda d: d.setdefault("holidays", {}).setdefault("by_holiday", {}).update(
-            {"National Day": {"max_posts_per_day": 2}}
+        lambda d: (
+            d.setdefault("holidays", {})
+            .setdefault("by_holiday", {})
+            .update({"National Day": {"max_posts_per_day": 2}})
         ),
     )
     cal = load_calendar("pension", content)

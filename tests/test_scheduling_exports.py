@@ -13,7 +13,15 @@ from hypothesis import strategies as st
 
 from copilot.domain import Segment
 from copilot.scheduling.caps import CapPolicy
-from copilot.scheduling.exports import CSV_COLUMNS, VERDICT_NAMES, render, slot_uid, to_csv, to_ics, to_markdown
+from copilot.scheduling.exports import (
+    CSV_COLUMNS,
+    VERDICT_NAMES,
+    render,
+    slot_uid,
+    to_csv,
+    to_ics,
+    to_markdown,
+)
 from copilot.scheduling.planner import Plan, plan
 
 
@@ -32,7 +40,9 @@ def _events(text: str) -> list[icalendar.Event]:
     weeks=st.integers(1, 4),
     per_month=st.one_of(st.none(), st.integers(1, 10)),
 )
-def test_ics_parses_back_to_the_same_slots(segment: str, start: dt.date, weeks: int, per_month: int | None) -> None:
+def test_ics_parses_back_to_the_same_slots(
+    segment: str, start: dt.date, weeks: int, per_month: int | None
+) -> None:
     p = plan(segment, start, weeks, cap_policy=CapPolicy(per_month=per_month))
     events = _events(to_ics(p))
     assert len(events) == len(p.slots)
@@ -72,7 +82,11 @@ def test_csv_lists_slots_and_left_out_posts() -> None:
     left = [r for r in rows if r["状态"] == "未排入"]
     assert len(planned) == len(p.slots) and len(left) == len(p.left_out) > 0
     for r, s in zip(planned, p.slots, strict=True):
-        assert (r["日期"], r["时间"], r["主题"]) == (s.at.strftime("%Y-%m-%d"), s.at.strftime("%H:%M"), s.theme)
+        assert (r["日期"], r["时间"], r["主题"]) == (
+            s.at.strftime("%Y-%m-%d"),
+            s.at.strftime("%H:%M"),
+            s.theme,
+        )
         assert r["合规结论"] == VERDICT_NAMES[s.verdict]
         assert r["文案"] == s.copy_text
     assert all("上限" in r["说明"] for r in left)

@@ -29,7 +29,9 @@ def test_group_send_body() -> None:
     assert body["chat_type"] == "group"
     assert body["chat_id_list"] == ["wrA", "wrB"]
     assert body["text"] == {"content": "您好，本周权益已上线。"}
-    assert body["attachments"] == [{"msgtype": "link", "link": {"title": "本周权益", "url": "https://example.invalid/h5"}}]
+    assert body["attachments"] == [
+        {"msgtype": "link", "link": {"title": "本周权益", "url": "https://example.invalid/h5"}}
+    ]
     assert "sender" in p["fill_in"] and "chat_id_list" not in p["fill_in"]
 
 

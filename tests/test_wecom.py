@@ -8,6 +8,7 @@ import hashlib
 from collections.abc import Iterator
 
 import pytest
+from fakes.wecom_server import FakeWeComServer
 
 from copilot.wecom import (
     WeComClient,
@@ -17,7 +18,6 @@ from copilot.wecom import (
     js_sdk_signature,
     msg_signature,
 )
-from fakes.wecom_server import FakeWeComServer
 
 # --- published vectors ---------------------------------------------------------------------------
 # JS-SDK signature example from WeCom's "JS-SDK 签名算法" page (developer.work.weixin.qq.com 96909).

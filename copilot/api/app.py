@@ -11,11 +11,12 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from copilot.api import audit, check, drafts, knowledge, schedules, search, session, wecom
 from copilot.api.deps import Services
-from copilot.api.errors import install_error_handlers
+from copilot.api.errors import error_response, install_error_handlers
 from copilot.api.gate import ModelGate
 from copilot.auth import AuthStore
 from copilot.config import Settings, get_settings
@@ -60,6 +61,33 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class ContentLengthLimit:
+    """Refuse a declared body over the limit before anything reads it, in the common error shape.
+
+    Starlette's body limiter (configured per router below) counts bytes as they arrive, which
+    covers chunked bodies; but for a declared Content-Length it swaps whatever the app answers for
+    a plain-text 413, so that case is answered here first.
+    """
+
+    def __init__(self, app: ASGIApp, default: int, overrides: dict[tuple[str, str], int]) -> None:
+        self.app = app
+        self.default = default
+        self.overrides = overrides
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            limit = self.overrides.get((scope["method"], scope["path"].rstrip("/")), self.default)
+            declared = Headers(scope=scope).get("content-length")
+            if declared and declared.isdigit() and int(declared) > limit:
+                response = error_response(
+                    413, "too_large", f"请求内容过大（上限 {limit // 1024} KB），请精简后重试。",
+                    {"limit_bytes": limit, "declared_bytes": int(declared)},
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 def _model_concurrency(settings: Settings) -> int:
@@ -120,15 +148,19 @@ def create_app(settings: Settings | None = None, *, dev_login: bool = False) -> 
         docs_url=None if docs_static else "/docs",  # FastAPI's own page loads Swagger UI from a CDN
         redoc_url=None,
         lifespan=lifespan,
-        max_body_size=settings.max_request_bytes,
     )
     app.state.services = services
     install_error_handlers(app)
+    app.add_middleware(
+        ContentLengthLimit,
+        default=settings.max_request_bytes,
+        overrides={("POST", "/v1/knowledge"): settings.max_upload_bytes},
+    )
     app.add_middleware(SecurityHeaders)
 
     for module in (session, drafts, check, search, schedules, knowledge, audit, wecom):
-        app.include_router(module.router, prefix="/v1")
-    # Uploads get their own, larger limit (settings.max_upload_bytes).
+        app.include_router(module.router, prefix="/v1", max_body_size=settings.max_request_bytes)
+    # Uploads get their own, larger limit.
     app.include_router(knowledge.upload_router, prefix="/v1", max_body_size=settings.max_upload_bytes)
 
     @app.get("/healthz", include_in_schema=False)

@@ -43,7 +43,7 @@ class DraftIn(BaseModel):
     customer: CustomerProfile
     rm: RMProfile | None = Field(None, description="客户经理资料（人设）；缺省时用登录用户的姓名")
     history: list[Turn] = Field(default_factory=list, max_length=MAX_HISTORY, description="最近几轮对话")
-    product_codes: list[str] = Field(default_factory=list, max_length=10, description="涉及的产品代码")
+    product_codes: list[str] = Field(default_factory=list, max_length=5, description="涉及的产品代码")
     writer: Literal["auto", "openai", "local", "template"] | None = Field(
         None, description="指定写作方式；缺省按服务配置")
     external_userid: str | None = Field(

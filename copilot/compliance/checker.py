@@ -15,12 +15,13 @@ import threading
 import time
 from pathlib import Path
 
-from copilot.domain import CUSTOMER_RISK_LEVELS, CheckContext, Finding, Verdict
 from copilot.compliance.facts import MessageFacts
 from copilot.compliance.fixes import FixAction, FixConflict, apply_fixes
 from copilot.compliance.matcher import Hit, RuleSet
 from copilot.compliance.normalize import normalize
 from copilot.compliance.rules import Rule, load_rule_packs, rule_pack_files
+from copilot.compliance.validators import VALIDATORS, RuleRun
+from copilot.domain import CUSTOMER_RISK_LEVELS, CheckContext, Finding, Verdict
 
 INTERNAL_ERROR = "internal-error"
 REVISE_UNVERIFIED = "revise-unverified"
@@ -37,6 +38,7 @@ class _Cached:
 
 
 _cache: dict[Path, _Cached] = {}
+_recent: dict[str | None, _Cached] = {}  # keyed by the argument as given, to skip path resolution
 _lock = threading.Lock()
 
 
@@ -46,15 +48,16 @@ def _fingerprint(directory: Path) -> tuple:
 
 def rule_set(rules_dir: Path | str | None = None) -> RuleSet:
     """The compiled rule packs of ``rules_dir`` (default: settings.guardrails_dir), cached."""
+    now = time.monotonic()
+    key = None if rules_dir is None else str(rules_dir)
+    hot = _recent.get(key)
+    if hot is not None and now - hot.checked_at < RECHECK_FILES_EVERY_S:
+        return hot.rules  # the common case: no path handling at all
     if rules_dir is None:
         from copilot.config import get_settings
 
         rules_dir = get_settings().guardrails_dir
     directory = Path(rules_dir).resolve()
-    now = time.monotonic()
-    cached = _cache.get(directory)
-    if cached is not None and now - cached.checked_at < RECHECK_FILES_EVERY_S:
-        return cached.rules
     with _lock:
         cached = _cache.get(directory)
         fingerprint = _fingerprint(directory) if directory.is_dir() else ()
@@ -62,6 +65,7 @@ def rule_set(rules_dir: Path | str | None = None) -> RuleSet:
             cached = _Cached(fingerprint, RuleSet(load_rule_packs(directory)), now)
             _cache[directory] = cached
         cached.checked_at = now
+        _recent[key] = cached
         return cached.rules
 
 
@@ -79,7 +83,8 @@ def _internal_error(where: str, exc: BaseException) -> Finding:
         start=0,
         end=0,
         text="",
-        message=f"合规检查出错（{where}）：{type(exc).__name__}: {exc}。为安全起见按拦截处理，请联系合规或技术人员。",
+        message=f"合规检查出错（{where}）：{type(exc).__name__}: {exc}。为安全起见按拦截处理，"
+        "请联系合规或技术人员。",
         citation="",
         suggestion="",
     )
@@ -108,16 +113,14 @@ def _describe_fix(fix: FixAction) -> str:
 
 
 def _evaluate(rules: RuleSet, index: int, doc, scan, facts: MessageFacts) -> list[Hit]:
-    from copilot.compliance.validators import VALIDATORS, RuleRun
-
     rule = rules.rules[index].rule
     spans = rules.rule_hits(index, doc, scan)
     if spans and rule.only_in_investment_context and not facts.is_about_investing:
         spans = []
     if spans and rule.skip_deposit_sentences:
         spans = [s for s in spans if not facts.is_deposit_sentence(s[0], s[1])]
-    for lexicon in rule.skip_sentences_with:
-        spans = [s for s in spans if not facts.lexicons.any_in(lexicon, doc.sentence_of(s[0], s[1]))]
+    if rule.skip_sentences_with and spans:
+        spans = [s for s in spans if not facts.in_sentence_with(rule.skip_sentences_with, doc, s[0], s[1])]
     hits = [Hit(*doc.span(s, e), term=t) for s, e, t in spans]
     if rule.match.validator:
         return VALIDATORS[rule.match.validator](RuleRun(rule, facts, hits))
@@ -151,9 +154,8 @@ def _run(rules: RuleSet, text: str, ctx: CheckContext, verify: bool) -> Verdict:
     facts = MessageFacts(doc, ctx, rules.lexicons, _catalog)
     scan = rules.scan(doc.dense)
     results: list[tuple[Finding, FixAction | None]] = []
-    for index, compiled in enumerate(rules.rules):
-        if not compiled.in_scope(ctx):
-            continue
+    for index in rules.in_scope(ctx):
+        compiled = rules.rules[index]
         try:
             hits = _evaluate(rules, index, doc, scan, facts)
         except Exception as exc:  # fail closed: a broken rule blocks, it never passes

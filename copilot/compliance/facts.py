@@ -7,11 +7,13 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 
-from copilot.domain import CheckContext
-from copilot.knowledge import Product
-from copilot.compliance.normalize import NormalizedText, dense_form
+import ahocorasick
+
+from copilot.compliance.normalize import NormalizedText, dense_form, fold
 from copilot.compliance.pii import find_pii
 from copilot.compliance.recognizers import PiiSpan
+from copilot.domain import CheckContext
+from copilot.knowledge import Product
 
 # Product types that are investments (need the risk disclosure, count for suitability).
 INVESTMENT_TYPES = frozenset({"wealth", "fund", "pension_wealth"})
@@ -34,23 +36,70 @@ class Lexicons:
 
     def __init__(self, raw: dict[str, list[str]]):
         self.raw = raw
-        self._dense = {name: tuple(d for d in (dense_form(w) for w in words) if d) for name, words in raw.items()}
+        self._dense = {
+            name: tuple(d for d in (dense_form(w) for w in words) if d) for name, words in raw.items()
+        }
+        self._folded = {name: tuple(fold(w) for w in words) for name, words in raw.items()}
         # Lexicons named *_patterns hold regexes (over the dense text), not words.
         self._regex = {
             name: re.compile("|".join(f"(?:{p})" for p in words))
             for name, words in raw.items()
             if name.endswith("_patterns") and words
         }
+        # One small automaton per word list: "does this sentence hold any of them" in one C pass.
+        self._automata: dict[str, ahocorasick.Automaton] = {}
+        for name, words in self._dense.items():
+            if name in self._regex or not words:
+                continue
+            automaton = ahocorasick.Automaton()
+            for word in words:
+                automaton.add_word(word, word)
+            automaton.make_automaton()
+            self._automata[name] = automaton
 
     def words(self, name: str) -> tuple[str, ...]:
         if name not in self._dense:
             raise KeyError(f"规则包中没有名为 {name!r} 的词表 (lexicons)")
         return self._dense[name]
 
+    def folded(self, name: str) -> tuple[str, ...]:
+        """The words as written but folded (full-width, traditional, case), spaces kept."""
+        return self._folded.get(name, ())
+
     def any_in(self, name: str, text: str) -> bool:
         if name in self._regex:
             return self._regex[name].search(text) is not None
-        return any(w in text for w in self.words(name))
+        automaton = self._automata.get(name)
+        if automaton is None:
+            self.words(name)  # raises for an unknown lexicon
+            return False
+        return next(automaton.iter(text), None) is not None
+
+
+_alias_cache: dict[int, tuple[dict[str, Product], list[tuple[str, str]]]] = {}
+
+
+def product_aliases(catalog: dict[str, Product], prefixes: tuple[str, ...], stops: tuple[str, ...]):
+    """Short names RMs write ("稳盈180天", "成长精选") for investment products, derived from the
+    catalogue names: drop the issuer prefix, cut at the first category word. Longest first."""
+    cached = _alias_cache.get(id(catalog))
+    if cached is not None and cached[0] is catalog:
+        return cached[1]
+    aliases: list[tuple[str, str]] = []
+    for code, product in catalog.items():
+        if not is_investment(product):
+            continue
+        name = fold(product.name).replace(" ", "")
+        for prefix in prefixes:
+            if name.startswith(prefix):
+                name = name[len(prefix) :]
+        cut = min((i for i in (name.find(s) for s in stops) if i >= 0), default=len(name))
+        alias = name[:cut]
+        if len(alias) >= 3:
+            aliases.append((alias, code))
+    aliases.sort(key=lambda a: -len(a[0]))
+    _alias_cache[id(catalog)] = (catalog, aliases)
+    return aliases
 
 
 class MessageFacts:
@@ -59,6 +108,7 @@ class MessageFacts:
         self.ctx = ctx
         self.lexicons = lexicons
         self._catalog_loader = catalog_loader
+        self._sentence_memo: dict[tuple[tuple[str, ...], str], bool] = {}
 
     @cached_property
     def catalog(self) -> dict[str, Product]:
@@ -67,7 +117,7 @@ class MessageFacts:
     @cached_property
     def pii(self) -> list[PiiSpan]:
         """Every PII span, found once so that overlapping kinds are resolved in one place."""
-        return find_pii(self.doc.original)
+        return find_pii(self.doc.original, light=self.doc.light)
 
     @cached_property
     def products(self) -> list[ProductRef]:
@@ -77,11 +127,18 @@ class MessageFacts:
             code = code.strip().upper()
             if code and code not in refs:
                 refs[code] = ProductRef(code, self.catalog.get(code))
+        light = self.doc.light
         for pattern in self.lexicons.raw.get("product_code_patterns", []):
-            for m in re.finditer(pattern, self.doc.light, flags=re.IGNORECASE):
+            for m in re.finditer(pattern, light, flags=re.IGNORECASE):
                 code = m.group().upper()
                 if code not in refs or refs[code].end == 0:
                     refs[code] = ProductRef(code, self.catalog.get(code), m.start(), m.end())
+        prefixes = self.lexicons.folded("product_name_prefixes")
+        stops = self.lexicons.folded("product_name_stops")
+        for alias, code in product_aliases(self.catalog, prefixes, stops):
+            pos = light.find(alias)
+            if pos >= 0 and (code not in refs or refs[code].end == 0):
+                refs[code] = ProductRef(code, self.catalog[code], pos, pos + len(alias))
         return list(refs.values())
 
     @cached_property
@@ -94,7 +151,26 @@ class MessageFacts:
 
     @cached_property
     def is_about_investing(self) -> bool:
-        return bool(self.investment_products) or self.lexicons.any_in("investment_context_terms", self.doc.dense)
+        if self.investment_products:
+            return True
+        return self.lexicons.any_in("investment_context_terms", self.doc.dense)
+
+    def sentence_mentions(self, lexicons: list[str], start: int, end: int) -> bool:
+        """Whether the sentence around original span ``start:end`` (the whole text when the span is
+        empty) holds a word of any of ``lexicons``."""
+        if end <= start:
+            return self.in_sentence_with(lexicons, self.doc, 0, len(self.doc.dense), whole=True)
+        return self.in_sentence_with(lexicons, self.doc, *self.doc.dense_span(start, end))
+
+    def in_sentence_with(
+        self, lexicons: list[str], doc: NormalizedText, start: int, end: int, whole: bool = False
+    ) -> bool:
+        """Whether the dense sentence holding ``start:end`` has a word of any of ``lexicons``."""
+        text = doc.dense if whole else doc.sentence_of(start, end)
+        key = (tuple(lexicons), text)
+        if key not in self._sentence_memo:  # several hits often share one sentence
+            self._sentence_memo[key] = any(self.lexicons.any_in(name, text) for name in lexicons)
+        return self._sentence_memo[key]
 
     def is_deposit_sentence(self, start: int, end: int) -> bool:
         """True when the dense sentence around ``start:end`` talks about deposits and nothing else:

@@ -8,6 +8,7 @@ both be applied safely, so ``apply_fixes`` refuses them and the checker blocks i
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Literal
 
 _CLOSERS = tuple("。！？!?…~）)」”』】")
@@ -37,7 +38,7 @@ def append_sentence(text: str, sentence: str) -> str:
 
 def apply_fixes(text: str, actions: list[FixAction]) -> str:
     edits = sorted({a for a in actions if a.kind != "append"}, key=lambda a: (a.start, a.end))
-    for before, after in zip(edits, edits[1:], strict=False):
+    for before, after in pairwise(edits):
         if after.start < before.end:
             raise FixConflict(f"自动修改位置重叠: {before.start}-{before.end} 与 {after.start}-{after.end}")
     out: list[str] = []

@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 
 import ahocorasick
 
-from copilot.domain import CheckContext, Severity
 from copilot.compliance.facts import Lexicons
 from copilot.compliance.fixes import FixAction
 from copilot.compliance.normalize import NormalizedText, dense_form, pinyin_variants
 from copilot.compliance.rules import Rule, RulePack
+from copilot.domain import CheckContext, Severity
 
 
 @dataclass(slots=True)
@@ -71,6 +71,17 @@ class RuleSet:
                 self.rules.append(CompiledRule(rule, pack, regexes))
         self.lexicons = Lexicons(lexicon_words)
         self.automaton = self._build_automaton()
+        self._scope_cache: dict[tuple, tuple[int, ...]] = {}
+
+    def in_scope(self, ctx: CheckContext) -> tuple[int, ...]:
+        """Indices of the rules that apply to this context (cached: contexts repeat)."""
+        key = (ctx.direction, ctx.channel, ctx.segment, (ctx.customer_risk or "").upper())
+        indices = self._scope_cache.get(key)
+        if indices is None:
+            indices = tuple(i for i, r in enumerate(self.rules) if r.in_scope(ctx))
+            if len(self._scope_cache) < 1024:
+                self._scope_cache[key] = indices
+        return indices
 
     def _build_automaton(self) -> ahocorasick.Automaton | None:
         entries: dict[str, list[tuple[int, str, str]]] = defaultdict(list)

@@ -17,6 +17,7 @@ Rule terms go through the same functions, so a term and a message always meet in
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -82,18 +83,19 @@ class NormalizedText:
         """Map a half-open span of ``dense`` to the original text."""
         return self.origin[start], self.origin[end - 1] + 1
 
+    def dense_span(self, start: int, end: int) -> tuple[int, int]:
+        """Map a span of the original text to the dense text (the inverse of ``span``)."""
+        return bisect_left(self.origin, start), bisect_left(self.origin, end)
+
     def sentence_of(self, start: int, end: int) -> str:
         """The dense sentence holding ``dense[start:end]`` (bounded by 。!?; and line breaks)."""
         if self._sentences is None:
             self._sentences = [m.start() for m in _SENTENCE_END.finditer(self.dense)]
-        left = 0
-        right = len(self.dense)
-        for pos in self._sentences:
-            if pos < start:
-                left = pos + 1
-            elif pos >= end:
-                right = pos
-                break
+        ends = self._sentences
+        i = bisect_left(ends, start)  # first boundary at or after start
+        left = ends[i - 1] + 1 if i > 0 else 0
+        j = bisect_left(ends, end, lo=i)
+        right = ends[j] if j < len(ends) else len(self.dense)
         return self.dense[left:right]
 
 

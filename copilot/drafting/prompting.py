@@ -108,7 +108,9 @@ def render_messages(task: WritingTask, settings: Settings) -> list[tuple[str, st
         "feedback": task.feedback,
     }
     if task.kind == "post":
-        user = render("post.md.j2", settings, theme=task.theme, brief=task.brief, channel=task.channel, **common)
+        user = render(
+            "post.md.j2", settings, theme=task.theme, brief=task.brief, channel=task.channel, **common
+        )
     else:
         user = render(
             "reply.md.j2",

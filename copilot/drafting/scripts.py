@@ -40,6 +40,7 @@ class ApprovedScript:
 
     def block_for(self, message: str) -> ScriptBlock:
         """The labelled block whose label shares most with the message; the first one on ties."""
+
         def overlap(b: ScriptBlock) -> int:
             return sum(1 for i in range(len(b.label) - 1) if b.label[i : i + 2] in message)
 
@@ -130,6 +131,27 @@ def placeholder_map(prompts_dir: Path) -> dict[str, str]:
 _SENT = re.compile(r"[^。！？\n]*(?:[。！？]+|\n|$)")
 
 
+_KEYCAP = re.compile(r"^([0-9])\ufe0f?\u20e3", re.M)
+_NUMBERED = re.compile(r"^([0-9])([.、）)])", re.M)
+
+
+def renumber_lists(text: str) -> str:
+    """Close the gaps a dropped line leaves in 1️⃣2️⃣3️⃣ or 1. 2. 3. lists."""
+    for pattern, fmt in ((_KEYCAP, "{n}\ufe0f\u20e3"), (_NUMBERED, "{n}{sep}")):
+        counter = 0
+        lines = text.split("\n")
+        for i, line in enumerate(lines):
+            m = pattern.match(line)
+            if not m:
+                counter = 0 if line.strip() else counter
+                continue
+            counter += 1
+            sep = m.group(2) if m.re is _NUMBERED else ""
+            lines[i] = fmt.format(n=counter, sep=sep) + line[m.end() :]
+        text = "\n".join(lines)
+    return text
+
+
 def fill_placeholders(text: str, values: dict[str, str]) -> str:
     """Fill 【name】 from ``values``; drop each sentence (or line) that still has an unfilled one."""
     text = re.sub(r"@【[^】]{1,12}】\s*", "", text)  # group @-mention: meaningless in a draft
@@ -137,11 +159,9 @@ def fill_placeholders(text: str, values: dict[str, str]) -> str:
     kept: list[str] = []
     for sentence in _SENT.findall(filled):
         if PLACEHOLDER.search(sentence):
-            if sentence.endswith("\n"):
-                kept.append("\n")
             continue
         kept.append(sentence)
-    out = "".join(kept)
+    out = renumber_lists("".join(kept))
     out = re.sub(r"\n{3,}", "\n\n", out)
     return out.strip()
 

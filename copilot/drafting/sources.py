@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from copilot.config import Settings
 from copilot.domain import DocType, Hit
-from copilot.drafting.facts import ProductFacts
+from copilot.drafting.facts import ProductFacts, product_facts
 from copilot.drafting.scenarios import Scenario
 from copilot.drafting.scripts import ApprovedScript, load_script
 
@@ -30,8 +30,14 @@ def retriever(settings: Settings, mode: str = "hybrid") -> Retriever:
     """One Retriever per index and mode, reused across drafts (it is cheap after the first call)."""
     from copilot.retrieval import Retriever
 
-    key = (str(settings.data_dir), settings.chroma_url, settings.collection, settings.embedding_backend,
-           settings.embedding_model, mode)
+    key = (
+        str(settings.data_dir),
+        settings.chroma_url,
+        settings.collection,
+        settings.embedding_backend,
+        settings.embedding_model,
+        mode,
+    )
     with _retrievers_lock:
         r = _retrievers.get(key)
         if r is None:
@@ -70,7 +76,9 @@ def snippet(text: str, query: str, max_chars: int = 90) -> str:
         used += len(sentences[i])
         if used >= max_chars:
             break
-    out = "".join(sentences[i] if sentences[i][-1] in "。！？；" else sentences[i] + "。" for i in sorted(chosen))
+    out = "".join(
+        sentences[i] if sentences[i][-1] in "。！？；" else sentences[i] + "。" for i in sorted(chosen)
+    )
     return out if len(out) <= max_chars else out[: max_chars - 1] + "…"
 
 
@@ -89,6 +97,7 @@ class Retrieved:
     product_hits: dict[str, list[Hit]]  # code -> passages of its sheet, best first
     script: ApprovedScript | None
     script_hit: Hit | None
+    education: list[Hit] = field(default_factory=list)
 
 
 def _product_kind(p: ProductFacts, ceiling: str) -> str:
@@ -100,26 +109,40 @@ def _product_kind(p: ProductFacts, ceiling: str) -> str:
 
 
 def _pick_script(
-    hits: list[Hit], scenarios: list[Scenario], message: str, in_scope: set[str]
+    hits: list[Hit], scenarios: list[Scenario], message: str, in_scope: set[str], settings: Settings
 ) -> tuple[ApprovedScript | None, Hit | None]:
     """The approved script to build on: it must fit the scenario (tags) and the products in scope.
 
     A script written for one product (its front matter names a product code) is never used for
     a question about another product; scripts without a product code are generic.
     """
-    main = next((s for s in scenarios if s.id != "injection"), None)
-    wanted = set(main.script_tags) if main else set()
+    for scenario in [s for s in scenarios if s.id != "injection"]:
+        picked = _best_script(hits, scenario, message, in_scope, settings)
+        if picked is not None:
+            return picked
+    return None, None
+
+
+def _best_script(
+    hits: list[Hit], scenario: Scenario, message: str, in_scope: set[str], settings: Settings
+) -> tuple[ApprovedScript, Hit] | None:
+    wanted = set(scenario.script_tags)
     best: tuple[float, ApprovedScript, Hit] | None = None
     for rank, hit in enumerate(hits):
         script = load_script(Path(hit.source_path))
         if script is None:
             continue
-        if script.product_code and in_scope and script.product_code not in in_scope:
-            continue
+        if script.product_code and script.product_code not in in_scope:
+            # Written for one product. An investment script states that product's facts, so it
+            # is used only when the customer asks about that product; a card or service script
+            # (券抢完, 工资转出) fits any message in its scenario unless another product is meant.
+            facts = product_facts(script.product_code, settings)
+            if in_scope or facts is None or facts.is_investment:
+                continue
         tag_overlap = len(wanted & set(script.tags))
         named = sum(1 for t in script.tags if len(t) >= 2 and t in message)
-        if main is not None and main.id == "general":
-            ok = named > 0 or (script.product_code and script.product_code in in_scope)
+        if scenario.id == "general":
+            ok = named > 0 or script.product_code in in_scope
         else:
             ok = tag_overlap > 0
         if not ok:
@@ -127,7 +150,7 @@ def _pick_script(
         score = 2 * tag_overlap + named + (3 if script.product_code in in_scope else 0) - 0.1 * rank
         if best is None or score > best[0]:
             best = (score, script, hit)
-    return (best[1], best[2]) if best else (None, None)
+    return (best[1], best[2]) if best else None
 
 
 def retrieve(
@@ -139,10 +162,12 @@ def retrieve(
     ceiling: str,
     settings: Settings,
     k: int = 4,
+    general: list[Hit] | None = None,
 ) -> Retrieved:
-    dense = retriever(settings, "hybrid")
+    """Passages for a draft. ``general`` may be passed in when the caller already searched."""
     keyword = retriever(settings, "bm25")
-    general = dense.search(query, k=k, segment=segment)
+    if general is None:
+        general = retriever(settings, "hybrid").search(query, k=k, segment=segment)
     product_hits: dict[str, list[Hit]] = {}
     for p in [*products, *alternatives]:
         q = f"{p.short_name} {_PRODUCT_QUERY[_product_kind(p, ceiling)]}"
@@ -151,14 +176,35 @@ def retrieve(
     script_hits = keyword.search(
         f"{query} {scenario_words}", k=5, segment=segment, doc_type=DocType.script.value
     )
-    script, script_hit = _pick_script(script_hits, scenarios, query, {p.code for p in products})
-    return Retrieved(general=general, product_hits=product_hits, script=script, script_hit=script_hit)
+    script, script_hit = _pick_script(script_hits, scenarios, query, {p.code for p in products}, settings)
+    if script is not None and script_hit is not None and not script_hit.heading.startswith("话术"):
+        # Cite the passage the wording comes from (the 话术 section), not the one that matched.
+        probe = f"{script.title} 话术 {script.blocks[0].text[:40]}"
+        for h in keyword.search(probe, k=5, segment=segment, doc_type=DocType.script.value):
+            if h.doc_id == script.doc_id and h.heading.startswith("话术"):
+                script_hit = h
+                break
+    education: list[Hit] = []
+    if not products and any(s.id == "guarantee" for s in scenarios):
+        # "保本吗" about no product in particular: ground the answer in the investor-education note.
+        found = keyword.search(
+            "业绩比较基准 不是收益承诺 不保本 净值", k=3, segment=segment, doc_type=DocType.education.value
+        )
+        education = [h for h in found if h.heading and "业绩比较基准" in h.text][:1]
+    return Retrieved(
+        general=general, product_hits=product_hits, script=script, script_hit=script_hit, education=education
+    )
 
 
-def implied_products(general: list[Hit], top: int = 3) -> list[str]:
-    """Product codes of product sheets among the top hits ("这个养老理财" → the one it matched)."""
+def implied_products(general: list[Hit], top: int = 4) -> list[str]:
+    """Product codes of the top hits (product sheets, and scripts written for one product).
+
+    "这个养老理财" → the product its best passages belong to. Callers keep only the ones the
+    message actually names (``facts.named_in``): a question about 定投 must not pull in whichever
+    wealth product happened to rank third.
+    """
     codes: list[str] = []
     for h in general[:top]:
-        if h.doc_type == DocType.product.value and h.product_code and h.product_code not in codes:
-            codes.append(h.product_code)
-    return codes[:1]
+        if h.product_code and h.product_code not in codes:
+            codes.append(h.product_code.upper())
+    return codes

@@ -44,6 +44,7 @@ class EvalContext:
     progress: Progress | None = None
     _task: TaskID | None = field(default=None, repr=False)
     _kb_settings: Settings | None = field(default=None, repr=False)
+    _label: str = field(default="", repr=False)
 
     # --- locations -----------------------------------------------------------------------------
     @property
@@ -73,6 +74,7 @@ class EvalContext:
         if self._kb_settings is None:
             from copilot.retrieval import ingest
 
+            self.status("更新知识库评测索引…")
             data_dir = self.kb_data_dir or self.eval_data_dir("kb")
             kb = self.settings.model_copy(update={"data_dir": data_dir})
             report = ingest(paths=None, settings=kb, progress=False)
@@ -90,12 +92,17 @@ class EvalContext:
         """A seeded generator per purpose, so runs are reproducible and purposes do not interfere."""
         return random.Random(f"{self.seed}:{salt}")
 
+    def status(self, text: str) -> None:
+        """Say what the current suite is doing before its items start (indexing can take minutes)."""
+        if self.progress is not None and self._task is not None:
+            self.progress.update(self._task, description=text)
+
     def track(self, items: Iterable[T], total: int | None = None) -> Iterator[T]:
         """Yield items while advancing the current suite's progress bar."""
         items = list(items) if total is None else items
         if self.progress is not None and self._task is not None:
             n = total if total is not None else len(items)  # type: ignore[arg-type]
-            self.progress.update(self._task, total=n, completed=0)
+            self.progress.update(self._task, total=n, completed=0, description=self._label)
             for item in items:
                 yield item
                 self.progress.advance(self._task)
@@ -132,7 +139,8 @@ def run_suites(
     report = Report(config=dict(config or {}))
     for name in names:
         if ctx.progress is not None:
-            ctx._task = ctx.progress.add_task(f"评测 {name}", total=None)
+            ctx._label = f"评测 {name}"
+            ctx._task = ctx.progress.add_task(ctx._label, total=None)
         result = run_suite(name, ctx, thresholds)
         if ctx.progress is not None and ctx._task is not None:
             ctx.progress.update(ctx._task, description=f"评测 {name}: {result.status}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+CHUNKER_VERSION = 2  # bump when chunk texts or heading paths change: ingest then rebuilds old entries
 TARGET_CHARS = 360  # ~ a short paragraph; keeps LLM context compact (see DESIGN.md prompt timings)
 MAX_CHARS = 600
 ARTICLE_MAX_CHARS = 1200  # a statute article stays whole up to this size: citations name the article
@@ -14,6 +15,7 @@ _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 _ARTICLE = re.compile(r"^\s*(第[一二三四五六七八九十百千零〇两]+条)(?:\s|$|　)")
 _SENTENCE_END = re.compile(r"(?<=[。！？；!?;])")
 _HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
+_ARTICLE_LEVEL = 7  # below every Markdown heading level
 
 
 @dataclass
@@ -52,14 +54,16 @@ def _split_long(text: str, limit: int = MAX_CHARS) -> list[str]:
 def _blocks(body: str) -> list[tuple[list[str], list[str], bool]]:
     """(heading path, paragraphs, is_article) sections; a statute article (第X条) is its own section."""
     sections: list[tuple[list[str], list[str], bool]] = []
-    path: list[str] = []
+    # (level, text) pairs: a heading closes every open heading of its level or deeper, also when
+    # the document skips levels or has no H1 (a plain index-by-level list got that wrong)
+    path: list[tuple[int, str]] = []
     paras: list[str] = []
-    article_base: list[str] | None = None
+    article_base: list[tuple[int, str]] | None = None
 
     def flush() -> None:
         nonlocal paras
         if paras:
-            sections.append((list(path), paras, article_base is not None))
+            sections.append(([text for _, text in path], paras, article_base is not None))
         paras = []
 
     for para in re.split(r"\n\s*\n", _HTML_COMMENT.sub("", body)):
@@ -70,10 +74,9 @@ def _blocks(body: str) -> list[tuple[list[str], list[str], bool]]:
         if m:
             flush()
             level = len(m.group(1))
-            del path[level - 1 :]
-            path.extend([""] * (level - 1 - len(path)))
-            path.append(m.group(2).strip())
-            path[:] = [p for p in path if p]
+            while path and path[-1][0] >= level:
+                path.pop()
+            path.append((level, m.group(2).strip()))
             article_base = None
             rest = "\n".join(lines[1:]).strip()
             if rest:
@@ -83,8 +86,15 @@ def _blocks(body: str) -> list[tuple[list[str], list[str], bool]]:
         if a:
             flush()
             if article_base is None:
-                article_base = list(path)
-            path[:] = [*article_base, a.group(1)]
+                if path and path[-1][1].split()[:1] == [a.group(1)]:
+                    # "## 第十九条" then "第十九条 …": the heading already names the article
+                    path[-1] = (_ARTICLE_LEVEL, path[-1][1])
+                    article_base = path[:-1]
+                else:
+                    article_base = list(path)
+                    path.append((_ARTICLE_LEVEL, a.group(1)))
+            else:
+                path[:] = [*article_base, (_ARTICLE_LEVEL, a.group(1))]
         paras.append(para.strip())
     flush()
     return sections

@@ -17,7 +17,7 @@ from typing import Any
 
 from copilot.config import Settings, get_settings
 from copilot.knowledge import Document, KnowledgeError, iter_knowledge_files, read_document
-from copilot.retrieval.chunking import chunk_document
+from copilot.retrieval.chunking import CHUNKER_VERSION, chunk_document
 from copilot.retrieval.embeddings import get_embedder
 from copilot.retrieval.vectorstore import collection_name, get_collection, make_client
 
@@ -68,6 +68,7 @@ def _flat_meta(doc: Document, key: str, n_chunks: int) -> dict[str, Any]:
         "source_path": key,
         "content_hash": doc.content_hash,
         "chunk_count": n_chunks,
+        "chunker": CHUNKER_VERSION,
         "segments": ",".join(m.segments),
         "product_code": m.product_code.upper(),
         "risk_level": m.risk_level,
@@ -84,18 +85,26 @@ def _flat_meta(doc: Document, key: str, n_chunks: int) -> dict[str, Any]:
 
 def _existing(collection: Any) -> dict[str, dict[str, Any]]:
     """source key -> {hash, count, expected, ids} as the index holds it now."""
-    state: dict[str, dict[str, Any]] = defaultdict(lambda: {"hashes": set(), "ids": [], "expected": 0})
+    state: dict[str, dict[str, Any]] = defaultdict(
+        lambda: {"hashes": set(), "chunkers": set(), "ids": [], "expected": 0}
+    )
     got = collection.get(include=["metadatas"])
     for cid, meta in zip(got["ids"], got["metadatas"] or [], strict=False):
         s = state[meta["source_path"]]
         s["hashes"].add(meta.get("content_hash", ""))
+        s["chunkers"].add(meta.get("chunker", 1))
         s["ids"].append(cid)
         s["expected"] = int(meta.get("chunk_count", 0))
     return state
 
 
 def _is_current(entry: dict[str, Any] | None, digest: str) -> bool:
-    return bool(entry) and entry["hashes"] == {digest} and len(entry["ids"]) == entry["expected"]
+    return (
+        bool(entry)
+        and entry["hashes"] == {digest}
+        and entry["chunkers"] == {CHUNKER_VERSION}  # chunked by an older chunker: chunk again
+        and len(entry["ids"]) == entry["expected"]
+    )
 
 
 def ingest(

@@ -33,7 +33,8 @@ def make_client(settings: Settings) -> chromadb.ClientAPI:
 def collection_name(settings: Settings, embedder_name: str) -> str:
     """Vectors of different models must not share a collection (dimensions and spaces differ)."""
     slug = re.sub(r"[^a-zA-Z0-9]+", "-", embedder_name).strip("-").lower()
-    return f"{settings.collection}-{slug}"[:60]
+    # Chroma wants a name that ends in a letter or digit; the cut may land on a dash
+    return f"{settings.collection}-{slug}"[:60].rstrip("-")
 
 
 def get_collection(client: chromadb.ClientAPI, name: str) -> Any:

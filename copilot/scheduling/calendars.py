@@ -371,6 +371,7 @@ class HolidayName(BaseModel):
 
     name: str = Field(min_length=1)  # Chinese display name
     greeting: str = ""  # greeting theme; empty = no greeting post for this holiday
+    brief: str = ""  # what the greeting says, written for customers
 
 
 class HolidayPolicy(BaseModel):

@@ -48,7 +48,7 @@ def chinese_message(err: dict[str, Any]) -> str:
     if kind in ("less_than_equal", "less_than"):
         return f"应不大于 {ctx.get('le', ctx.get('lt'))}，收到 {shown}"
     if kind.startswith("time_"):
-        return f"时间应写作 \"HH:MM\"（加引号），收到 {shown}".rstrip()
+        return f'时间应写作 "HH:MM"（加引号），收到 {shown}'.rstrip()
     if kind.startswith("date_"):
         return f"日期应写作 YYYY-MM-DD，收到 {shown}".rstrip()
     if kind == "string_too_short":

@@ -182,7 +182,7 @@ def _weekly(cal: SegmentCalendar, days: list[dt.date], groups: list[Group]) -> l
                     groups=groups,
                     column=spec.column,
                     auto=auto,
-                    brief=[f"固定栏目：{spec.column}"] * bool(spec.column) + [brief] * bool(brief),
+                    brief=[brief] if brief else [],
                     attachments=list(spec.attachments),
                 )
             )
@@ -218,13 +218,7 @@ def _paydays(cal: SegmentCalendar, days: list[dt.date], groups: list[Group]) -> 
     for (day, i, theme), members in sorted(buckets.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2])):
         f = cal.payday.followups[i]
         paid = pay_dates[(day, i, theme)]
-        employers = "、".join(sorted({g.employer for g in members if g.employer}))
-        industries = "、".join(sorted({g.industry for g in members if g.industry}))
-        brief = [f"代发工资发薪日 {paid.month}月{paid.day}日后第 {f.offset_days} 天，目标是工资留存"]
-        if employers:
-            brief.append(f"代发单位：{employers}")
-        if industries:
-            brief.append(f"行业：{industries}")
+        brief = [f"本月工资发放日：{paid.month}月{paid.day}日（{WEEKDAY_NAMES[paid.weekday()]}）。"]
         if f.brief:
             brief.append(f.brief)
         out.append(
@@ -269,12 +263,12 @@ def _events(cal: SegmentCalendar, days: list[dt.date], groups: list[Group]) -> l
                     day = occ + dt.timedelta(days=post.offset_days)
                     if day not in plan_days:
                         continue
-                    brief = [
-                        f"线下活动：{ev.title}，{fields['date']}（{fields['weekday']}）{fields['time']}"
+                    brief = [cal.rm_persona] if cal.rm_persona else []
+                    brief.append(
+                        f"{ev.title}：{fields['date']}（{fields['weekday']}）{fields['time']}"
                         + (f"，地点：{ev.location}" if ev.location else "")
-                    ]
-                    if cal.rm_persona:
-                        brief.append(f"客户经理人设：{cal.rm_persona}")
+                        + "。"
+                    )
                     if post.brief:
                         brief.append(post.brief.format_map(fields))
                     out.append(
@@ -323,7 +317,7 @@ def _greetings(
                         format=cal.default_format,
                         source="holiday",
                         groups=groups,
-                        brief=[f"{name.name}假期节日问候，温暖陪伴，不推销产品"],
+                        brief=[name.brief] if name.brief else [],
                     )
                 )
         elif info.solar_term in policy.solar_terms:
@@ -332,7 +326,7 @@ def _greetings(
                 auto.category = Category.festival
                 auto.theme = policy.solar_terms[info.solar_term]
                 auto.source = "solar_term"
-                auto.brief = [f"二十四节气{info.solar_term}问候，贴近生活，不推销产品"]
+                auto.brief = []
                 auto.attachments = []
     return out
 
@@ -450,6 +444,24 @@ def _apply_cap(
     return kept, left
 
 
+def _separate(candidates: list[_Candidate], cal: SegmentCalendar) -> None:
+    """Posts to the same group at the same minute arrive as a pile; move the lower-priority one
+    later in 15-minute steps (up to two hours) while it stays inside the day's windows."""
+    taken: dict[tuple[dt.date, dt.time], set[str]] = defaultdict(set)
+    for c in sorted(candidates, key=lambda c: (c.day, -c.priority, c.time)):
+        ids = {g.id for g in c.groups}
+        t = c.time
+        for _ in range(9):
+            if not taken[(c.day, t)] & ids:
+                c.time = t
+                break
+            moved = (dt.datetime.combine(c.day, t) + dt.timedelta(minutes=15)).time()
+            if moved < t or not cal.allows(moved, c.day.weekday()):
+                break
+            t = moved
+        taken[(c.day, c.time)] |= ids
+
+
 def _internal_block(message: str) -> Finding:
     return Finding(
         rule="scheduling.compose_failed",
@@ -463,7 +475,7 @@ def _internal_block(message: str) -> Finding:
 
 
 class _Composer:
-    """compose_post with a per-plan cache: one call per distinct (theme, brief, channel, format)."""
+    """compose_post with a per-plan cache: one call per distinct (theme, brief, channel)."""
 
     def __init__(self, segment: Segment, writer: str | None, settings: Any):
         self.segment = segment
@@ -480,13 +492,16 @@ class _Composer:
             self.compose_post = compose_post
             self.import_error = ""
 
-    def __call__(self, theme: str, brief: str) -> dict[str, Any]:
-        key = (theme, brief)
+    def __call__(self, theme: str, brief: str, channel: str) -> dict[str, Any]:
+        # compose_post checks copy for a mass send ("group") or moments; a one-to-one mass send
+        # (add_msg_template, chat_type single) is checked as a mass send.
+        post_channel = "moments" if channel == "moments" else "group"
+        key = (theme, brief, post_channel)
         if key not in self.cache:
-            self.cache[key] = self._compose(theme, brief)
+            self.cache[key] = self._compose(theme, brief, post_channel)
         return self.cache[key]
 
-    def _compose(self, theme: str, brief: str) -> dict[str, Any]:
+    def _compose(self, theme: str, brief: str, channel: str) -> dict[str, Any]:
         if self.compose_post is None:
             return {
                 "copy": "",
@@ -497,7 +512,12 @@ class _Composer:
             }
         try:
             d = self.compose_post(
-                self.segment.value, theme, brief=brief, writer=self.writer, settings=self.settings
+                self.segment.value,
+                theme,
+                brief=brief,
+                writer=self.writer,
+                settings=self.settings,
+                channel=channel,
             )
         except Exception as exc:
             log.exception("compose_post failed for theme %r", theme)
@@ -517,17 +537,10 @@ class _Composer:
         }
 
 
-def _brief(cal: SegmentCalendar, c: _Candidate) -> str:
-    lines = [
-        f"客群：{SEGMENT_NAMES.get(cal.segment.value, cal.segment.value)}",
-        f"内容类别：{c.category.value}",
-        f"渠道：{CHANNEL_NAMES.get(c.channel, c.channel)}",
-        f"形式：{FORMAT_NAMES.get(c.format, c.format)}",
-    ]
-    if c.holiday and c.source != "holiday":
-        lines.append(f"当天为{c.holiday}假期")
-    lines += c.brief
-    return "\n".join(lines)
+def _brief(c: _Candidate) -> str:
+    """What the post should say beyond its theme. The template writer prints it as it is, so the
+    calendars write it for customers; segment and channel go to compose_post as arguments."""
+    return "\n".join(line.strip() for line in c.brief if line.strip())
 
 
 def _windows_text(cal: SegmentCalendar) -> str:
@@ -600,6 +613,7 @@ def plan(
     candidates.sort(key=lambda c: (c.day, c.time, -c.priority))
     kept, left = _apply_holidays(candidates, cal, policy, tz)
     kept, cap_left = _apply_cap(kept, CapLedger(cap, targets), tz)
+    _separate(kept, cal)
     left += cap_left
     if cap_left:
         notes.append(f"按企业微信群发上限（{cap.describe()}）有 {len(cap_left)} 条未排入，见“未排入”")
@@ -607,8 +621,8 @@ def plan(
     composer = _Composer(seg, writer, settings)
     slots: list[PlannedPost] = []
     for c in sorted(kept, key=lambda c: (c.day, c.time, -c.priority)):
-        brief = _brief(cal, c)
-        draft = composer(c.theme, brief)
+        brief = _brief(c)
+        draft = composer(c.theme, brief, c.channel)
         chat_ids = [g.chat_id for g in c.groups if g.chat_id]
         tags = sorted({t for g in c.groups for t in g.tags})
         slots.append(

@@ -121,10 +121,16 @@ class _Handler(BaseHTTPRequestHandler):
                 self.connection.shutdown(socket.SHUT_RDWR)
                 self.close_connection = True
                 return
-            self._event({**base, "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]})
+            self._event(
+                {**base, "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]}
+            )
         self._event({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
         if include_usage:
-            usage = {"prompt_tokens": 100, "completion_tokens": len(pieces), "total_tokens": 100 + len(pieces)}
+            usage = {
+                "prompt_tokens": 100,
+                "completion_tokens": len(pieces),
+                "total_tokens": 100 + len(pieces),
+            }
             self._event({**base, "choices": [], "usage": usage})
         self._event("[DONE]")
         self._chunk(b"")

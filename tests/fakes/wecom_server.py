@@ -53,8 +53,14 @@ class FakeWeComState:
 
 
 class FakeWeComServer:
-    def __init__(self, corp_id: str = "wwfakecorp0001", secret: str = "fake-app-secret", *,
-                 token_ttl_s: int = 7200, ticket_ttl_s: int = 7200) -> None:
+    def __init__(
+        self,
+        corp_id: str = "wwfakecorp0001",
+        secret: str = "fake-app-secret",
+        *,
+        token_ttl_s: int = 7200,
+        ticket_ttl_s: int = 7200,
+    ) -> None:
         self.state = FakeWeComState(corp_id, secret, token_ttl_s, ticket_ttl_s)
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self.state))
         self._httpd.daemon_threads = True

@@ -14,12 +14,15 @@ from copilot.compliance.validators.base import RuleRun
 
 def missing_disclosure(run: RuleRun) -> list[Hit]:
     facts = run.facts
-    if not run.hits and not facts.investment_products:
+    # A product named only to advise against it ("不太匹配，不建议购买") is not being marketed.
+    against = run.rule.skip_sentences_with
+    products = [r for r in facts.investment_products if not facts.sentence_mentions(against, r.start, r.end)]
+    if not run.hits and not products:
         return []
     bare = facts.doc.bare()
     if any(bare_form(phrase) in bare for phrase in run.param("required")):
         return []
-    ref = next((r for r in facts.investment_products if r.end > r.start), None)
+    ref = next((r for r in products if r.end > r.start), None)
     start, end = run.anchor(ref.start, ref.end) if ref else run.anchor()
     fix = FixAction("append", text=run.rule.fix.append) if run.rule.fix and run.rule.fix.append else None
     return [Hit(start, end, fix=fix)]

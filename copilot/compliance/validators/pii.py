@@ -9,14 +9,11 @@ from copilot.compliance.validators.base import RuleRun, Validator
 
 
 def pii_validator(kind: str) -> Validator:
-    label = RECOGNIZERS[kind].label
-
     def validate(run: RuleRun) -> list[Hit]:
         return [
             Hit(
                 s.start,
                 s.end,
-                message=f"{run.rule.message}（{label}）",
                 suggestion=s.masked,
                 fix=FixAction("mask", s.start, s.end, s.masked),
             )

@@ -4,15 +4,21 @@ and product codes the catalogue does not know — said plainly rather than guess
 
 from __future__ import annotations
 
-from copilot.domain import risk_rank
 from copilot.compliance.facts import ProductRef
 from copilot.compliance.matcher import Hit
 from copilot.compliance.validators.base import RuleRun
+from copilot.domain import risk_rank
 
 
 def _describe(ref: ProductRef) -> str:
     name = ref.product.name if ref.product else ""
     return f"{ref.code}（{name}）" if name else ref.code
+
+
+def _advised_against(run: RuleRun, ref: ProductRef) -> bool:
+    """The sentence naming the product (the whole message for a context-only product) advises
+    against it: "成长精选风险等级R4，高于您的风险承受能力，不建议购买" is not a recommendation."""
+    return run.facts.sentence_mentions(run.rule.skip_sentences_with, ref.start, ref.end)
 
 
 def risk_mismatch(run: RuleRun) -> list[Hit]:
@@ -24,6 +30,8 @@ def risk_mismatch(run: RuleRun) -> list[Hit]:
     for ref in run.facts.investment_products:
         product_level = ref.product.risk_level if ref.product else ""
         if product_level and risk_rank(product_level) > customer:
+            if _advised_against(run, ref):
+                continue
             start, end = run.anchor(ref.start, ref.end)
             message = (
                 f"{_describe(ref)}风险等级 {product_level} 高于客户风险承受能力 {level.upper()}，"
@@ -47,6 +55,8 @@ def segment_ceiling(run: RuleRun) -> list[Hit]:
             continue
         if customer is not None and risk_rank(product_level) <= customer:
             continue  # the customer's own assessed tolerance allows it
+        if _advised_against(run, ref):
+            continue
         start, end = run.anchor(ref.start, ref.end)
         message = f"{_describe(ref)}风险等级 {product_level} 超过该客群上限 {ceiling}。{run.rule.message}"
         hits.append(Hit(start, end, message=message))

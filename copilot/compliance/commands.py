@@ -1,0 +1,118 @@
+"""``copilot check``: run the guardrail on one message from the command line.
+
+Exit status: 0 pass or revise, 3 block, 2 bad input (empty text, unknown segment or risk level,
+stdin that is not UTF-8).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+EXIT_BLOCK = 3
+EXIT_BAD_INPUT = 2
+
+_SEVERITY_STYLE = {"block": "bold white on red", "revise": "black on yellow", "warn": "black on cyan"}
+_VERDICT_STYLE = {"pass": "bold green", "revise": "bold yellow", "block": "bold red"}
+_VERDICT_LABEL = {"pass": "通过", "revise": "需修改（已自动修改）", "block": "拦截"}
+
+
+def _bad_input(message: str) -> typer.Exit:
+    typer.echo(f"输入错误：{message}", err=True)
+    return typer.Exit(EXIT_BAD_INPUT)
+
+
+def _read_text(text: str) -> str:
+    if text != "-":
+        return text
+    data = sys.stdin.buffer.read()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise _bad_input(f"标准输入不是有效的 UTF-8 文本（第 {exc.start} 字节）") from exc
+
+
+def _render(text: str, verdict) -> None:
+    from rich.console import Console
+    from rich.text import Text
+
+    from copilot.compliance.rules import CATEGORIES
+
+    console = Console()
+    console.print(Text(f"结论：{_VERDICT_LABEL[verdict.verdict]}", style=_VERDICT_STYLE[verdict.verdict]))
+    marked = Text(text)
+    for f in verdict.findings:
+        if f.end > f.start:
+            marked.stylize(_SEVERITY_STYLE[f.severity], f.start, f.end)
+    console.print(marked)
+    for n, f in enumerate(verdict.findings, 1):
+        head = Text(f"\n{n}. ")
+        head.append(f" {f.severity} ", style=_SEVERITY_STYLE[f.severity])
+        head.append(f" {f.rule}（{CATEGORIES.get(f.category, f.category)}）")
+        if f.end > f.start:
+            head.append(f" 第{f.start}–{f.end}字 “{f.text}”")
+        console.print(head)
+        console.print(Text(f"   说明：{f.message}"))
+        if f.citation:
+            console.print(Text(f"   依据：{f.citation}", style="dim"))
+        if f.suggestion:
+            console.print(Text(f"   建议：{f.suggestion}", style="green"))
+    if verdict.revised is not None:
+        console.print(Text("\n修改后：", style="bold"))
+        console.print(Text(verdict.revised))
+
+
+def check_command(
+    text: Annotated[str, typer.Argument(help="待检查的消息；用 - 从标准输入读取")],
+    segment: Annotated[
+        str | None, typer.Option(help="客群：credit_card|payroll|pension|branch_nearby")
+    ] = None,
+    customer_risk: Annotated[str | None, typer.Option("--customer-risk", help="客户风险等级 C1–C5")] = None,
+    product: Annotated[list[str] | None, typer.Option("--product", help="产品代码，可重复")] = None,
+    channel: Annotated[str, typer.Option(help="one_to_one|group|moments")] = "one_to_one",
+    direction: Annotated[str, typer.Option(help="outbound（客户经理发出）|inbound（客户发来）")] = "outbound",
+    rules: Annotated[Path | None, typer.Option("--rules", help="规则包目录（默认 guardrails/）")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
+) -> None:
+    """合规检查：保本保收益、预期收益、存款混同、过往业绩、适当性、风险提示、个人信息等。"""
+    import json
+
+    from pydantic import ValidationError
+
+    from copilot.compliance import check
+    from copilot.domain import CUSTOMER_RISK_LEVELS, SEGMENT_NAMES, CheckContext
+
+    message = _read_text(text)
+    if not message.strip():
+        raise _bad_input("待检查的消息为空")
+    if segment is not None and segment not in SEGMENT_NAMES:
+        raise _bad_input(f"未知客群 {segment!r}，可选：{', '.join(SEGMENT_NAMES)}")
+    if customer_risk is not None:
+        customer_risk = customer_risk.strip().upper()
+        if customer_risk not in CUSTOMER_RISK_LEVELS:
+            raise _bad_input(f"客户风险等级应为 C1–C5，收到 {customer_risk!r}")
+    try:
+        ctx = CheckContext(
+            segment=segment,
+            customer_risk=customer_risk,
+            product_codes=[p.strip().upper() for p in product or [] if p.strip()],
+            channel=channel,
+            direction=direction,
+        )
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise _bad_input(f"{'.'.join(str(x) for x in err['loc'])}: {err['msg']}") from exc
+    verdict = check(message, ctx, rules_dir=rules)
+    if as_json:
+        typer.echo(json.dumps(verdict.model_dump(mode="json"), ensure_ascii=False, indent=2))
+    else:
+        _render(message, verdict)
+    if verdict.verdict == "block":
+        raise typer.Exit(EXIT_BLOCK)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("check")(check_command)

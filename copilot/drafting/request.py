@@ -1,0 +1,34 @@
+"""The drafting request (public: ``from copilot.drafting import DraftRequest``)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field, field_validator
+
+from copilot.domain import Channel, CustomerProfile, RMProfile, Turn
+
+MAX_MESSAGE_CHARS = 2000
+
+
+class DraftingInputError(ValueError):
+    """Bad input for a draft; the message is Chinese and says what to fix."""
+
+
+class DraftRequest(BaseModel):
+    message: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
+    customer: CustomerProfile
+    rm: RMProfile | None = None  # None: prompts/rm_profile.yaml
+    history: list[Turn] = Field(default_factory=list, max_length=20)
+    product_codes: list[str] = Field(default_factory=list, max_length=5)
+    channel: Channel = "one_to_one"
+
+    @field_validator("message")
+    @classmethod
+    def _not_blank(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("客户消息为空")
+        return v
+
+    @field_validator("product_codes")
+    @classmethod
+    def _codes(cls, v: list[str]) -> list[str]:
+        return [c.strip().upper() for c in v if c.strip()]
