@@ -34,9 +34,20 @@ MAX_CHARS = 2000
 
 # Filler that looks like ordinary RM chat, so long messages are not just repeated violations.
 FILLER = [
-    "您好，", "阿姨，", "王哥，", "各位街坊，", "今天降温记得添衣。", "周末网点有活动，欢迎参加。",
-    "有问题随时微信找我。", "具体以网点公告为准。", "祝您生活愉快！", "我这边帮您登记好了。",
-    "明天上午十点准时开抢。", "活动详情见群公告。", "这周三是商户半价日。", "欢迎带家人一起来。",
+    "您好，",
+    "阿姨，",
+    "王哥，",
+    "各位街坊，",
+    "今天降温记得添衣。",
+    "周末网点有活动，欢迎参加。",
+    "有问题随时微信找我。",
+    "具体以网点公告为准。",
+    "祝您生活愉快！",
+    "我这边帮您登记好了。",
+    "明天上午十点准时开抢。",
+    "活动详情见群公告。",
+    "这周三是商户半价日。",
+    "欢迎带家人一起来。",
 ]
 
 
@@ -62,8 +73,12 @@ def generate_messages(n: int, rows: list[dict], seed: int = 7) -> list[tuple[str
     out: list[tuple[str, CheckContext]] = []
     for _ in range(n):
         roll = rng.random()
-        target = rng.randint(10, 200) if roll < 0.6 else rng.randint(200, 800) if roll < 0.9 else rng.randint(
-            800, MAX_CHARS
+        target = (
+            rng.randint(10, 200)
+            if roll < 0.6
+            else rng.randint(200, 800)
+            if roll < 0.9
+            else rng.randint(800, MAX_CHARS)
         )
         parts: list[str] = []
         size = 0
@@ -195,13 +210,17 @@ def bench_quality(rows: list[dict]) -> dict:
 
 def print_speed(s: dict) -> None:
     print("## Speed (one core)\n")
-    print(f"{s['messages']} messages, mean {s['mean_chars']} characters, {s['cpu']}, "
-          f"load average {s['load_average']}\n")
+    print(
+        f"{s['messages']} messages, mean {s['mean_chars']} characters, {s['cpu']}, "
+        f"load average {s['load_average']}\n"
+    )
     print("CPU time of the checking thread (not inflated by other processes on the core):\n")
     print("| messages/s | p50 ms | p99 ms | max ms |\n|---:|---:|---:|---:|")
     print(f"| {s['messages_per_cpu_s']} | {s['p50_ms']} | {s['p99_ms']} | {s['max_ms']} |\n")
-    print(f"Wall clock: {s['messages_per_wall_s']} messages/s, p50 {s['wall_p50_ms']} ms, "
-          f"p99 {s['wall_p99_ms']} ms\n")
+    print(
+        f"Wall clock: {s['messages_per_wall_s']} messages/s, p50 {s['wall_p50_ms']} ms, "
+        f"p99 {s['wall_p99_ms']} ms\n"
+    )
     print("| length (CPU time) | n | p50 ms | p99 ms |\n|---|---:|---:|---:|")
     for bucket, b in s["by_length"].items():
         print(f"| {bucket} | {b['n']} | {b['p50_ms']} | {b['p99_ms']} |")
@@ -219,8 +238,10 @@ def print_quality(q: dict, show_errors: bool) -> None:
     print(f"\nmessages whose verdict or categories differ from the label: {len(q['errors'])}")
     if show_errors:
         for e in q["errors"]:
-            print(f"- {e['id']}: expected {e['expected']} {e['expected_categories']}, "
-                  f"got {e['got']} {e['found']} — {e['text']}")
+            print(
+                f"- {e['id']}: expected {e['expected']} {e['expected_categories']}, "
+                f"got {e['got']} {e['found']} — {e['text']}"
+            )
 
 
 def main() -> None:

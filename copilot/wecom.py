@@ -186,7 +186,7 @@ class WeComClient:
         self._secret = secret
         self._clock = clock
         self._http = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout, transport=transport)
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # a ticket fetch takes the token under the same lock
         self._cache: dict[str, _Cached] = {}
 
     def close(self) -> None:

@@ -19,6 +19,18 @@ from copilot.scheduling.calendars import load_calendar
 runner = CliRunner()
 
 
+@pytest.fixture(autouse=True)
+def empty_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """The CLI reads settings from the environment; point it at an empty data directory so the
+    real drafting and compliance run without depending on whatever index the checkout holds."""
+    from copilot.config import get_settings
+
+    monkeypatch.setenv("COPILOT_DATA_DIR", str(tmp_path_factory.mktemp("no-index")))
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
 @pytest.fixture(scope="module")
 def app() -> typer.Typer:
     app = typer.Typer()

@@ -8,9 +8,11 @@ import io
 import json
 
 import icalendar
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from copilot.config import Settings
 from copilot.domain import Segment
 from copilot.scheduling.caps import CapPolicy
 from copilot.scheduling.exports import (
@@ -23,6 +25,12 @@ from copilot.scheduling.exports import (
     to_markdown,
 )
 from copilot.scheduling.planner import Plan, plan
+
+
+@pytest.fixture(scope="module")
+def plain(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Real drafting and compliance on an empty data directory: fast, and enough for exports."""
+    return Settings(data_dir=tmp_path_factory.mktemp("no-index"))
 
 
 def _events(text: str) -> list[icalendar.Event]:
@@ -41,9 +49,9 @@ def _events(text: str) -> list[icalendar.Event]:
     per_month=st.one_of(st.none(), st.integers(1, 10)),
 )
 def test_ics_parses_back_to_the_same_slots(
-    segment: str, start: dt.date, weeks: int, per_month: int | None
+    plain: Settings, segment: str, start: dt.date, weeks: int, per_month: int | None
 ) -> None:
-    p = plan(segment, start, weeks, cap_policy=CapPolicy(per_month=per_month))
+    p = plan(segment, start, weeks, cap_policy=CapPolicy(per_month=per_month), settings=plain)
     events = _events(to_ics(p))
     assert len(events) == len(p.slots)
     assert len({str(e["uid"]) for e in events}) == len(events)
@@ -64,18 +72,19 @@ def test_ics_parses_back_to_the_same_slots(
         assert [str(c) for c in e["categories"].cats] == [s.category.value]
 
 
-def test_uids_are_stable_across_runs() -> None:
-    a = plan("credit_card", dt.date(2026, 12, 1), 1)
-    b = plan("credit_card", dt.date(2026, 12, 1), 1)
+def test_uids_are_stable_across_runs(plain: Settings) -> None:
+    a = plan("credit_card", dt.date(2026, 12, 1), 1, settings=plain)
+    b = plan("credit_card", dt.date(2026, 12, 1), 1, settings=plain)
     assert [slot_uid(s) for s in a.slots] == [slot_uid(s) for s in b.slots]
 
 
-def _capped() -> Plan:
-    return plan("credit_card", dt.date(2026, 12, 1), 2, cap_policy=CapPolicy(per_month=3))
+@pytest.fixture(scope="module")
+def capped(plain: Settings) -> Plan:
+    return plan("credit_card", dt.date(2026, 12, 1), 2, cap_policy=CapPolicy(per_month=3), settings=plain)
 
 
-def test_csv_lists_slots_and_left_out_posts() -> None:
-    p = _capped()
+def test_csv_lists_slots_and_left_out_posts(capped: Plan) -> None:
+    p = capped
     rows = list(csv.DictReader(io.StringIO(to_csv(p))))
     assert list(rows[0].keys()) == CSV_COLUMNS
     planned = [r for r in rows if r["状态"] == "已排期"]
@@ -92,16 +101,16 @@ def test_csv_lists_slots_and_left_out_posts() -> None:
     assert all("上限" in r["说明"] for r in left)
 
 
-def test_json_round_trips_into_a_plan() -> None:
-    p = _capped()
+def test_json_round_trips_into_a_plan(capped: Plan) -> None:
+    p = capped
     data = json.loads(render(p, "json"))
     assert "copy" in data["slots"][0]  # the contract's field name, not the Python attribute
     again = Plan.model_validate(data)
     assert again.slots == p.slots and again.left_out == p.left_out
 
 
-def test_markdown_table_has_a_row_per_slot_and_the_left_out_section() -> None:
-    p = _capped()
+def test_markdown_table_has_a_row_per_slot_and_the_left_out_section(capped: Plan) -> None:
+    p = capped
     md = to_markdown(p)
     rows = [line for line in md.splitlines() if line.startswith("| ") and line[2:4].isdigit()]
     assert len(rows) == len(p.slots) + len(p.left_out)

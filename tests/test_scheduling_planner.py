@@ -1,4 +1,10 @@
-"""The planner: windows, caps, holidays, verdicts, and what it leaves out (with the reason)."""
+"""The planner: windows, caps, holidays, verdicts, and what it leaves out (with the reason).
+
+Most tests run the real drafting and compliance code (template writer) on an empty data
+directory: the properties tested here do not depend on the retrieval corpus, and an empty index
+keeps a hypothesis run to seconds. The tests at the end use the indexed knowledge base
+(``kb_settings``) to check the copy itself: verdicts and citations.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from copilot.config import Settings
 from copilot.domain import Segment
 from copilot.scheduling.calendars import Category, load_calendar, load_holiday_policy
 from copilot.scheduling.caps import COUNTED_CHANNELS, CapPolicy
@@ -26,6 +33,13 @@ caps = st.one_of(
     st.builds(CapPolicy, per_month=st.integers(1, 31)),
     st.builds(CapPolicy, per_month=st.integers(1, 8), per_week=st.integers(1, 7), per_day=st.integers(1, 2)),
 )
+
+
+@pytest.fixture(scope="module")
+def plain(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return Settings(data_dir=tmp_path_factory.mktemp("no-index"))
+
+
 PROPS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -46,8 +60,10 @@ def _cap_counts(p: Plan) -> tuple[Counter, Counter, Counter]:
 
 @PROPS
 @given(segment=segments, start=starts, weeks=st.integers(1, 6), cap=caps)
-def test_plan_properties(segment: str, start: dt.date, weeks: int, cap: CapPolicy | None) -> None:
-    p = plan(segment, start, weeks, cap_policy=cap)
+def test_plan_properties(
+    plain: Settings, segment: str, start: dt.date, weeks: int, cap: CapPolicy | None
+) -> None:
+    p = plan(segment, start, weeks, cap_policy=cap, settings=plain)
     cal = load_calendar(segment)
     policy = load_holiday_policy()
     end = start + dt.timedelta(days=7 * weeks - 1)
@@ -107,11 +123,13 @@ def test_plan_properties(segment: str, start: dt.date, weeks: int, cap: CapPolic
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(segment=segments, start=starts, weeks=st.integers(1, 5), per_month=st.integers(1, 6))
-def test_a_cap_drops_nothing_silently(segment: str, start: dt.date, weeks: int, per_month: int) -> None:
+def test_a_cap_drops_nothing_silently(
+    plain: Settings, segment: str, start: dt.date, weeks: int, per_month: int
+) -> None:
     """Every post of the uncapped plan is, for each of its groups, either in the capped plan or
     listed as left out because of the cap."""
-    free = plan(segment, start, weeks)
-    capped = plan(segment, start, weeks, cap_policy=CapPolicy(per_month=per_month))
+    free = plan(segment, start, weeks, settings=plain)
+    capped = plan(segment, start, weeks, cap_policy=CapPolicy(per_month=per_month), settings=plain)
     # keyed by day, not minute: a post may move 15 minutes when the cap removes its neighbour
     kept = defaultdict(set)
     for s in capped.slots:
@@ -126,8 +144,8 @@ def test_a_cap_drops_nothing_silently(segment: str, start: dt.date, weeks: int, 
         assert not kept[key] & dropped[key]
 
 
-def test_credit_card_columns_fall_on_their_weekdays() -> None:
-    p = plan("credit_card", dt.date(2026, 12, 1), 1)
+def test_credit_card_columns_fall_on_their_weekdays(plain: Settings) -> None:
+    p = plan("credit_card", dt.date(2026, 12, 1), 1, settings=plain)
     by_theme = {s.theme: s.at for s in p.slots}
     for theme, weekday in [
         ("周二早鸟五折", 1),
@@ -144,8 +162,8 @@ def test_credit_card_columns_fall_on_their_weekdays() -> None:
     }
 
 
-def test_tight_cap_reports_what_it_left_out_and_keeps_columns_apart() -> None:
-    p = plan("credit_card", dt.date(2026, 12, 1), 4, cap_policy=CapPolicy(per_month=4))
+def test_tight_cap_reports_what_it_left_out_and_keeps_columns_apart(plain: Settings) -> None:
+    p = plan("credit_card", dt.date(2026, 12, 1), 4, cap_policy=CapPolicy(per_month=4), settings=plain)
     sends = sorted(s.at for s in p.slots if s.channel in COUNTED_CHANNELS)
     assert len(sends) == 4  # four a month for every sample group
     assert all(s.column for s in p.slots if s.channel in COUNTED_CHANNELS), "columns outrank mix posts"
@@ -157,20 +175,20 @@ def test_tight_cap_reports_what_it_left_out_and_keeps_columns_apart() -> None:
     assert all(lo.channel in COUNTED_CHANNELS for lo in cap_left)  # moments are not capped
 
 
-def test_already_sent_messages_use_up_the_cap() -> None:
+def test_already_sent_messages_use_up_the_cap(plain: Settings) -> None:
     groups = [
         Group(id="full", segment=Segment.pension, sent={"2026-12": 31}),
         Group(id="fresh", segment=Segment.pension),
     ]
-    p = plan("pension", dt.date(2026, 12, 1), 1, groups=groups)
+    p = plan("pension", dt.date(2026, 12, 1), 1, groups=groups, settings=plain)
     sends = [s for s in p.slots if s.channel in COUNTED_CHANNELS]
     assert sends and all(s.groups == ["fresh"] for s in sends)
     assert {tuple(lo.groups) for lo in p.left_out if lo.rule == "cap"} == {("full",)}
 
 
-def test_spring_festival_rules_for_pension() -> None:
+def test_spring_festival_rules_for_pension(plain: Settings) -> None:
     # 2026 Spring Festival holiday: 02-15 .. 02-23 (chinese-calendar), 02-14 a make-up workday
-    p = plan("pension", dt.date(2026, 2, 9), 3)
+    p = plan("pension", dt.date(2026, 2, 9), 3, settings=plain)
     holiday = [s for s in p.slots if dt.date(2026, 2, 15) <= s.at.date() <= dt.date(2026, 2, 23)]
     greeting = [s for s in holiday if s.source == "holiday"]
     assert len(greeting) == 1 and greeting[0].at.date() == dt.date(2026, 2, 15)
@@ -185,8 +203,8 @@ def test_spring_festival_rules_for_pension() -> None:
     assert [s for s in p.slots if s.at.date() == dt.date(2026, 2, 24)]
 
 
-def test_offline_events_pause_over_spring_festival() -> None:
-    p = plan("branch_nearby", dt.date(2026, 2, 2), 4)
+def test_offline_events_pause_over_spring_festival(plain: Settings) -> None:
+    p = plan("branch_nearby", dt.date(2026, 2, 2), 4, settings=plain)
     paused = [lo for lo in p.left_out if "线下活动暂停" in lo.reason]
     assert paused, "events on Spring Festival days are left out with the reason"
     events = [s for s in p.slots if s.source == "event"]
@@ -196,8 +214,8 @@ def test_offline_events_pause_over_spring_festival() -> None:
         assert day_info(s.event_day).holiday != "Spring Festival"
 
 
-def test_branch_events_follow_their_iso_week_cycle() -> None:
-    p = plan("branch_nearby", dt.date(2026, 11, 2), 6)
+def test_branch_events_follow_their_iso_week_cycle(plain: Settings) -> None:
+    p = plan("branch_nearby", dt.date(2026, 11, 2), 6, settings=plain)
     cal = load_calendar("branch_nearby")
     pingpong = cal.events[0]
     announcements = [s for s in p.slots if s.source == "event" and "报名开始" in s.theme]
@@ -212,10 +230,10 @@ def test_branch_events_follow_their_iso_week_cycle() -> None:
         assert "乒乓球" in s.brief and cal.rm_persona in s.brief
 
 
-def test_payroll_follow_ups_shift_with_the_holidays() -> None:
+def test_payroll_follow_ups_shift_with_the_holidays(plain: Settings) -> None:
     # Pay day 15 in Feb 2026 is a Spring Festival Sunday; the workday before is Sat 02-14 (a make-up day).
     groups = [Group(id="dev", segment=Segment.payroll, pay_day=15, industry="互联网", employer="禾信科技")]
-    p = plan("payroll", dt.date(2026, 2, 9), 2, groups=groups)
+    p = plan("payroll", dt.date(2026, 2, 9), 2, groups=groups, settings=plain)
     follow = {s.at.date(): s for s in p.slots if s.source == "payday"}
     assert dt.date(2026, 2, 13) in follow  # the day before pay day
     paid = follow[dt.date(2026, 2, 14)]
@@ -226,12 +244,12 @@ def test_payroll_follow_ups_shift_with_the_holidays() -> None:
     assert any(lo.at.date() == dt.date(2026, 2, 15) and "产品" in lo.reason for lo in p.left_out)
 
 
-def test_payroll_groups_with_different_pay_days_get_their_own_slots() -> None:
+def test_payroll_groups_with_different_pay_days_get_their_own_slots(plain: Settings) -> None:
     groups = [
         Group(id="a", segment=Segment.payroll, pay_day=10),
         Group(id="b", segment=Segment.payroll, pay_day=20),
     ]
-    p = plan("payroll", dt.date(2026, 12, 1), 4, groups=groups)
+    p = plan("payroll", dt.date(2026, 12, 1), 4, groups=groups, settings=plain)
     targets = {(s.at.date(), tuple(s.groups)) for s in p.slots if s.source == "payday"}
     assert (dt.date(2026, 12, 11), ("a",)) in targets  # 10th is a Thursday: no shift; +1 day
     assert (dt.date(2026, 12, 19), ("b",)) in targets  # 20th is a Sunday: paid Fri 18th; +1 day
@@ -239,15 +257,15 @@ def test_payroll_groups_with_different_pay_days_get_their_own_slots() -> None:
     assert all(s.groups == ["a", "b"] for s in weekly)
 
 
-def test_years_without_holiday_data_are_noted() -> None:
-    p = plan("pension", dt.date(2026, 12, 21), 3)
+def test_years_without_holiday_data_are_noted(plain: Settings) -> None:
+    p = plan("pension", dt.date(2026, 12, 21), 3, settings=plain)
     assert any("2027" in n and "chinese-calendar" in n for n in p.notes)
     assert p.slots[-1].at.year == 2027
 
 
-def test_group_chat_ids_reach_the_payload() -> None:
+def test_group_chat_ids_reach_the_payload(plain: Settings) -> None:
     groups = [Group(id="g1", segment=Segment.pension, chat_id="wrOg1", tags=["t1"])]
-    p = plan("pension", dt.date(2026, 12, 1), 1, groups=groups)
+    p = plan("pension", dt.date(2026, 12, 1), 1, groups=groups, settings=plain)
     group_sends = [s for s in p.slots if s.channel == "group" and s.payload.get("submittable")]
     for s in group_sends:
         assert s.payload["body"]["chat_id_list"] == ["wrOg1"]
@@ -266,16 +284,54 @@ def test_group_chat_ids_reach_the_payload() -> None:
         ({"groups": [Group(id="x", segment=Segment.payroll)]}, "没有"),
     ],
 )
-def test_bad_input_is_refused_in_chinese(kwargs: dict, words: str) -> None:
+def test_bad_input_is_refused_in_chinese(plain: Settings, kwargs: dict, words: str) -> None:
     args = {"segment": "pension", "start": dt.date(2026, 12, 1), "weeks": 1, **kwargs}
     with pytest.raises(PlanError, match=words):
-        plan(**args)
+        plan(**args, settings=plain)
 
 
-def test_posts_to_the_same_group_do_not_pile_up_at_one_minute() -> None:
+def test_posts_to_the_same_group_do_not_pile_up_at_one_minute(plain: Settings) -> None:
     # Week 46 of 2026: the table-tennis sign-up (Mon 19:30) meets the Monday mix post (19:30).
-    p = plan("branch_nearby", dt.date(2026, 11, 9), 1)
+    p = plan("branch_nearby", dt.date(2026, 11, 9), 1, settings=plain)
     monday = sorted(s.at for s in p.slots if s.at.date() == dt.date(2026, 11, 9) and s.channel == "group")
     assert len(monday) == 2 and monday[0] != monday[1]
     signup = next(s for s in p.slots if "报名开始" in s.theme)
     assert signup.at.time() == dt.time(19, 30)  # the event post outranks the mix post and keeps its time
+
+
+# --- the copy itself, on the indexed knowledge base ------------------------------------------
+
+
+def test_pension_two_weeks_pass_or_revised_with_citations(kb_settings: Settings) -> None:
+    p = plan("pension", dt.date(2026, 12, 1), 2, settings=kb_settings)
+    assert len(p.slots) >= 10
+    for s in p.slots:
+        assert s.verdict in ("pass", "revise"), (s.theme, s.findings)
+        assert s.copy_text.startswith(f"【{s.theme}】")
+        assert s.payload["submittable"] is True
+        assert s.payload["body"]["text"]["content"] == s.copy_text
+    assert any(s.citations for s in p.slots), "post copy should rest on retrieved sources"
+
+
+def test_a_blocked_post_stays_in_the_plan_with_its_findings(tmp_path, kb_settings: Settings) -> None:
+    """A calendar brief that mixes wealth products up with deposit insurance is blocked by the
+    guardrail; the plan keeps the post, flagged, and gives no submittable body."""
+    import shutil
+
+    import yaml
+
+    from copilot.config import CHECKOUT
+
+    shutil.copytree(CHECKOUT / "prompts", tmp_path / "prompts")
+    path = tmp_path / "prompts" / "calendars" / "pension.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["weekly"] = {"mon": [{"time": "09:30", "category": "产品", "theme": "稳稳的养老理财",
+                               "brief": "这款理财和存款一样受存款保险保障，保本保收益。"}]}  # fmt: skip
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    settings = kb_settings.model_copy(update={"content_root": tmp_path})
+    p = plan("pension", dt.date(2026, 12, 7), 1, settings=settings)
+    assert [s.theme for s in p.slots] == ["稳稳的养老理财"]
+    s = p.slots[0]
+    assert s.verdict == "block" and s.findings
+    assert s.payload["submittable"] is False and "body" not in s.payload
+    assert any("拦截" in n for n in p.notes)

@@ -3,14 +3,38 @@
     from copilot.compliance import check, mask_pii
     verdict = check(text, CheckContext(segment="pension", customer_risk="C2"))
 
-See docs/compliance.md for the rule format, the categories and measured figures.
+See docs/compliance.md for the rule format, the categories and measured figures. Names are
+imported on first use, so ``copilot --help`` does not pay for the matcher and the catalogue.
 """
 
 from __future__ import annotations
 
-from copilot.compliance.checker import INTERNAL_ERROR, check, rule_set
-from copilot.compliance.pii import find_pii, mask_pii
-from copilot.compliance.rules import CATEGORIES, RulePack, RulePackError, load_rule_packs
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_EXPORTS = {
+    "check": "copilot.compliance.checker",
+    "rule_set": "copilot.compliance.checker",
+    "INTERNAL_ERROR": "copilot.compliance.checker",
+    "find_pii": "copilot.compliance.pii",
+    "mask_pii": "copilot.compliance.pii",
+    "CATEGORIES": "copilot.compliance.rules",
+    "RulePack": "copilot.compliance.rules",
+    "RulePackError": "copilot.compliance.rules",
+    "load_rule_packs": "copilot.compliance.rules",
+}
+
+if TYPE_CHECKING:
+    from copilot.compliance.checker import INTERNAL_ERROR, check, rule_set
+    from copilot.compliance.pii import find_pii, mask_pii
+    from copilot.compliance.rules import CATEGORIES, RulePack, RulePackError, load_rule_packs
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "CATEGORIES",

@@ -9,6 +9,7 @@ automaton plus the few regexes of the rules in scope.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -39,6 +40,7 @@ class CompiledRule:
     rule: Rule
     pack: RulePack
     regexes: list[re.Pattern[str]]
+    guard_groups: tuple[int, int] = (0, 0)  # exception groups: the pack's and the rule's own
 
     def in_scope(self, ctx: CheckContext) -> bool:
         s = self.rule.scope
@@ -53,7 +55,8 @@ class CompiledRule:
 
 @dataclass(slots=True)
 class ScanResult:
-    """Raw dense-text spans per rule index: term hits (start, end, term) and exception spans."""
+    """Raw dense-text spans: term hits (start, end, term) per rule index, and exception spans per
+    exception group (one group per pack, one per rule, so shared pack exceptions are stored once)."""
 
     terms: dict[int, list[tuple[int, int, str]]] = field(default_factory=lambda: defaultdict(list))
     exceptions: dict[int, list[tuple[int, int]]] = field(default_factory=lambda: defaultdict(list))
@@ -64,11 +67,14 @@ class RuleSet:
         self.packs = packs
         self.rules: list[CompiledRule] = []
         lexicon_words: dict[str, list[str]] = {}
+        self._group_phrases: list[list[str]] = []
         for pack in packs:
             lexicon_words.update(pack.lexicons)
+            pack_group = self._new_group(pack.exceptions)
             for rule in pack.rules:
                 regexes = [re.compile(p) for p in rule.match.patterns]
-                self.rules.append(CompiledRule(rule, pack, regexes))
+                groups = (pack_group, self._new_group(rule.exceptions))
+                self.rules.append(CompiledRule(rule, pack, regexes, groups))
         self.lexicons = Lexicons(lexicon_words)
         self.automaton = self._build_automaton()
         self._scope_cache: dict[tuple, tuple[int, ...]] = {}
@@ -83,19 +89,24 @@ class RuleSet:
                 self._scope_cache[key] = indices
         return indices
 
+    def _new_group(self, phrases: list[str]) -> int:
+        self._group_phrases.append(phrases)
+        return len(self._group_phrases) - 1
+
     def _build_automaton(self) -> ahocorasick.Automaton | None:
-        entries: dict[str, list[tuple[int, str, str]]] = defaultdict(list)
+        entries: dict[str, list[tuple[int, bool, str]]] = defaultdict(list)  # (index, is_term, term)
         for index, compiled in enumerate(self.rules):
             rule = compiled.rule
             for term in rule.match.terms:
                 key = dense_form(term)
                 spellings = pinyin_variants(key) if rule.match.pinyin else {key}
                 for spelling in spellings:
-                    entries[spelling].append((index, "term", term))
-            for phrase in (*compiled.pack.exceptions, *rule.exceptions):
+                    entries[spelling].append((index, True, term))
+        for group, phrases in enumerate(self._group_phrases):
+            for phrase in phrases:
                 key = dense_form(phrase)
                 if key:
-                    entries[key].append((index, "exception", phrase))
+                    entries[key].append((group, False, phrase))
         if not entries:
             return None
         automaton = ahocorasick.Automaton()
@@ -110,8 +121,8 @@ class RuleSet:
             return result
         for end_index, (length, values) in self.automaton.iter(dense):
             start = end_index - length + 1
-            for index, kind, term in values:
-                if kind == "term":
+            for index, is_term, term in values:
+                if is_term:
                     result.terms[index].append((start, end_index + 1, term))
                 else:
                     result.exceptions[index].append((start, end_index + 1))
@@ -124,11 +135,29 @@ class RuleSet:
             spans.extend((m.start(), m.end(), "") for m in rx.finditer(doc.dense) if m.end() > m.start())
         if not spans:
             return []
-        guards = scan.exceptions.get(index, ())
-        kept = [
-            (s, e, t) for s, e, t in spans if not any(gs <= s and e <= ge for gs, ge in guards)
-        ]
-        return _drop_nested(kept)
+        pack_group, rule_group = self.rules[index].guard_groups
+        guards = [*scan.exceptions.get(pack_group, ()), *scan.exceptions.get(rule_group, ())]
+        if guards:
+            spans = _outside(spans, guards)
+        return _drop_nested(spans)
+
+
+def _outside(spans: list[tuple[int, int, str]], guards: list[tuple[int, int]]) -> list[tuple[int, int, str]]:
+    """Spans that no guard encloses. Guards sorted by start with a running maximum of their ends:
+    a span is enclosed when some guard starting at or before it reaches its end."""
+    guards.sort()
+    starts = [g[0] for g in guards]
+    reach: list[int] = []
+    furthest = -1
+    for _, end in guards:
+        furthest = max(furthest, end)
+        reach.append(furthest)
+    kept = []
+    for span in spans:
+        i = bisect_right(starts, span[0])
+        if i == 0 or reach[i - 1] < span[1]:
+            kept.append(span)
+    return kept
 
 
 def _drop_nested(spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:

@@ -204,7 +204,7 @@ def _check_rule(path: Path, rule: Rule) -> None:
             missing = [t for t in m.terms if t not in rule.fix.replace]
             if missing or m.patterns:
                 what = f"词条 {missing}" if missing else "正则命中"
-                raise RulePackError(path, f"fix.replace 未覆盖{what}；可加 \"*\" 作为默认替换", rule.id)
+                raise RulePackError(path, f'fix.replace 未覆盖{what}；可加 "*" 作为默认替换', rule.id)
     if not rule.examples.hit or not rule.examples.pass_:
         raise RulePackError(path, "每条规则至少需要一条 examples.hit 和一条 examples.pass", rule.id)
 
@@ -296,4 +296,3 @@ def load_rule_packs(directory: Path | str | None = None) -> list[RulePack]:
                 raise RulePackError(pack.path, f"规则 id 与 {seen_rules[rule.id]} 重复", rule.id)
             seen_rules[rule.id] = pack.path
     return packs
-

@@ -21,6 +21,7 @@ for faithfulness and helpfulness (``judge.score``, 0–1).
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -70,6 +71,8 @@ class DraftingGolden(BaseModel):
     forbidden_categories: list[str] = Field(default_factory=lambda: ["guarantee", "expected_return"])
     investment_words: list[str] = Field(default_factory=list)
     salutation_window: int = Field(24, ge=1)
+    # Forms of address a segment accepts besides its persona's salutation (e.g. 阿姨 for pension).
+    salutations: dict[Segment, list[str]] = Field(default_factory=dict)
     products: dict[str, list[str]] = Field(default_factory=dict)  # code -> names a draft may use
     scenarios: list[dict[str, Any]]
 
@@ -135,9 +138,28 @@ class Inspector:
         self.golden = golden
         self.catalog = load_products(settings.knowledge_dir)
         self.retriever = Retriever(settings)
+        self._declared: dict[str, str] = {}
         unknown = sorted(set(golden.products) - set(self.catalog))
         if unknown:
             raise EvalInputError(f"scenarios.yaml products: 知识库中没有这些产品代码 {unknown}")
+
+    def declared(self, source_path: str) -> str:
+        """The facts a cited document declares in its front matter (product sheets state their risk
+        level, benchmark, term there): a draft quoting them is grounded in that document."""
+        if source_path not in self._declared:
+            from copilot.knowledge import KnowledgeError, read_document
+
+            path = Path(source_path)
+            path = path if path.is_absolute() else self.settings.content_root / path
+            try:
+                meta = read_document(path).meta
+            except (KnowledgeError, OSError):
+                self._declared[source_path] = ""
+            else:
+                fields = ("title", "product_code", "risk_level", "benchmark", "benchmark_basis", "term",
+                          "min_amount", "effective_date", "expiry_date")  # fmt: skip
+                self._declared[source_path] = "\n".join(str(getattr(meta, f) or "") for f in fields)
+        return self._declared[source_path]
 
     def persona(self, segment: str) -> Any:
         from copilot.drafting.personas import load_persona
@@ -166,8 +188,8 @@ class Inspector:
                 problems.append(why)
         citations_ok = not problems
 
-        # groundedness against the cited passages (their text and titles)
-        sources = [f"{c.title}\n{c.heading}\n{c.text}" for c in d.citations]
+        # groundedness against the cited passages, with the facts their documents declare
+        sources = [f"{c.title}\n{c.heading}\n{c.text}\n{self.declared(c.source_path)}" for c in d.citations]
         g = grounding.check_grounding(text, sources, aliases, customer_text)
         if not g.ok:
             problems.append("无出处的事实: " + "、".join(f.text for f in g.ungrounded))
@@ -200,7 +222,11 @@ class Inspector:
 
         # persona constraints
         persona = self.persona(s.segment.value)
-        body = grounding.strip_markers(text).strip()
+        # The disclosure and the persona's sign-off are required additions, not the reply itself.
+        body = grounding.strip_markers(text)
+        for fixed in (grounding.DISCLOSURE, persona.sign_off):
+            body = body.replace(fixed, "") if fixed else body
+        body = body.strip()
         length_ok = len(body) <= persona.max_chars
         if not length_ok:
             problems.append(f"长度 {len(body)} 超过人设上限 {persona.max_chars}")
@@ -208,6 +234,7 @@ class Inspector:
             persona.salutation,
             persona.greeting(s.customer().age_band),
             *persona.address_by_age.values(),
+            *self.golden.salutations.get(s.segment, []),
         }
         head = body[: self.golden.salutation_window]
         salutation_ok = any(g_ and g_ in head for g_ in greetings)

@@ -64,7 +64,9 @@ class FakeWeComServer:
         self.state = FakeWeComState(corp_id, secret, token_ttl_s, ticket_ttl_s)
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self.state))
         self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="fake-wecom", daemon=True)
+        # A short poll interval makes shutdown() return quickly at the end of each test.
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,),
+                                        name="fake-wecom", daemon=True)
 
     # -- lifecycle --
     def start(self) -> FakeWeComServer:

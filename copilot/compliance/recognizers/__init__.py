@@ -10,8 +10,7 @@ from copilot.compliance.recognizers.mobile import MobileRecognizer
 from copilot.compliance.recognizers.resident_id import ResidentIdRecognizer
 
 RECOGNIZERS: dict[str, Recognizer] = {
-    r.name: r
-    for r in (ResidentIdRecognizer(), EmailRecognizer(), BankCardRecognizer(), MobileRecognizer())
+    r.name: r for r in (ResidentIdRecognizer(), EmailRecognizer(), BankCardRecognizer(), MobileRecognizer())
 }
 
 __all__ = ["RECOGNIZERS", "PiiSpan", "Recognizer"]

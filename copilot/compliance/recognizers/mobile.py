@@ -18,4 +18,3 @@ class MobileRecognizer(Recognizer):
         core = digits[-11:]
         hidden = set(core[3:7])
         return "".join("*" if i in hidden else ch for i, ch in enumerate(original))
-
