@@ -30,6 +30,9 @@ _store.register(app)
 from copilot.scheduling import commands as _scheduling  # noqa: E402
 
 _scheduling.register(app)
+from copilot.api import commands as _api  # noqa: E402
+
+_api.register(app)
 
 
 def main() -> None:  # pragma: no cover - console entry point

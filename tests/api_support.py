@@ -37,11 +37,17 @@ class Api:
         return self.client.get(path, headers=self.auth(as_user) if as_user else {}, **kw)
 
     def post(self, path: str, as_user: str | None = "rm1", **kw: Any) -> Any:
-        return self.client.post(path, headers={**(self.auth(as_user) if as_user else {}), **kw.pop("headers", {})},
-                                **kw)
+        return self.client.post(
+            path, headers={**(self.auth(as_user) if as_user else {}), **kw.pop("headers", {})}, **kw
+        )
 
 
-USERS = [("rm1", "林经理", "rm"), ("rm2", "王经理", "rm"), ("comp1", "合规张", "compliance"), ("admin1", "管理员", "admin")]
+USERS = [
+    ("rm1", "林经理", "rm"),
+    ("rm2", "王经理", "rm"),
+    ("comp1", "合规张", "compliance"),
+    ("admin1", "管理员", "admin"),
+]
 
 
 def make_api(settings: Settings, **app_kw: Any) -> Iterator[Api]:
@@ -55,8 +61,9 @@ def make_api(settings: Settings, **app_kw: Any) -> Iterator[Api]:
 @pytest.fixture
 def api_settings(kb_settings: Settings, tmp_path: Path) -> Settings:
     """The session's indexed knowledge base, a private audit database, the template writer."""
-    return kb_settings.model_copy(update={"database_url": f"sqlite:///{tmp_path / 'audit.db'}",
-                                          "writer": "template"})
+    return kb_settings.model_copy(
+        update={"database_url": f"sqlite:///{tmp_path / 'audit.db'}", "writer": "template"}
+    )
 
 
 @pytest.fixture
@@ -73,8 +80,9 @@ def content_copy(kb_settings: Settings, tmp_path: Path) -> Settings:
             shutil.copytree(CHECKOUT / folder, root / folder)
     data = tmp_path / "data"
     shutil.copytree(kb_settings.data_dir, data)
-    return kb_settings.model_copy(update={"content_root": root, "data_dir": data, "database_url": "",
-                                          "writer": "template"})
+    return kb_settings.model_copy(
+        update={"content_root": root, "data_dir": data, "database_url": "", "writer": "template"}
+    )
 
 
 def error_of(resp: Any) -> dict[str, Any]:

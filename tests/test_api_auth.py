@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from api_support import *  # noqa: F403
-from api_support import Api, error_of, make_api
+from api_support import Api, error_of
 from fastapi.testclient import TestClient
 
 from copilot.api import create_app
@@ -14,9 +14,18 @@ from copilot.api.session import DEMO_USERID
 
 @pytest.mark.parametrize(
     ("method", "path"),
-    [("GET", "/v1/me"), ("GET", "/v1/search?q=养老"), ("GET", "/v1/knowledge"), ("GET", "/v1/audit"),
-     ("POST", "/v1/check"), ("POST", "/v1/drafts"), ("POST", "/v1/drafts/stream"), ("POST", "/v1/schedules"),
-     ("GET", "/v1/audit/export"), ("GET", "/v1/wecom/jsconfig?url=https://a.example/")],
+    [
+        ("GET", "/v1/me"),
+        ("GET", "/v1/search?q=养老"),
+        ("GET", "/v1/knowledge"),
+        ("GET", "/v1/audit"),
+        ("POST", "/v1/check"),
+        ("POST", "/v1/drafts"),
+        ("POST", "/v1/drafts/stream"),
+        ("POST", "/v1/schedules"),
+        ("GET", "/v1/audit/export"),
+        ("GET", "/v1/wecom/jsconfig?url=https://a.example/"),
+    ],
 )
 def test_every_api_route_needs_a_token(api: Api, method: str, path: str) -> None:
     resp = api.client.request(method, path, json={})
@@ -45,7 +54,9 @@ def test_wrong_role_is_403(api: Api) -> None:
         err = error_of(resp)
         assert err["code"] == "forbidden" and err["detail"]["your_role"] == "rm"
     assert api.get("/v1/audit/verify", as_user="rm1").status_code == 403
-    resp = api.post("/v1/knowledge", as_user="rm2", files={"file": ("a.md", "---\nid: x\ntitle: x\n---\n\n正文".encode())})
+    resp = api.post(
+        "/v1/knowledge", as_user="rm2", files={"file": ("a.md", "---\nid: x\ntitle: x\n---\n\n正文".encode())}
+    )
     assert resp.status_code == 403
 
 
@@ -127,4 +138,3 @@ def test_demo_sign_in_only_for_direct_loopback_requests(api_settings) -> None:  
 def test_logout_does_not_revoke_api_tokens(api: Api) -> None:
     assert api.post("/v1/auth/logout", as_user="rm1").json() == {"revoked": False}
     assert api.get("/v1/me", as_user="rm1").status_code == 200
-

@@ -51,10 +51,15 @@ def test_request_body_over_the_limit_is_413(api_settings) -> None:  # type: igno
         resp = api.post("/v1/check", json=big)
         assert resp.status_code == 413
         err = error_of(resp)
-        assert err["code"] == "too_large" and err["detail"]["limit_bytes"] == 4096 and "上限" in err["message"]
+        assert (
+            err["code"] == "too_large" and err["detail"]["limit_bytes"] == 4096 and "上限" in err["message"]
+        )
         # the same without Content-Length (chunked): the limit counts bytes as they arrive
-        resp = api.post("/v1/check", content=iter([b'{"text": "', "好".encode() * 3000, b'"}']),
-                        headers={"Content-Type": "application/json"})
+        resp = api.post(
+            "/v1/check",
+            content=iter([b'{"text": "', "好".encode() * 3000, b'"}']),
+            headers={"Content-Type": "application/json"},
+        )
         assert resp.status_code == 413
         # under the limit is fine
         assert api.post("/v1/check", json={"text": "您好"}).status_code == 200
@@ -83,10 +88,23 @@ def test_panel_assets_are_served_locally(api: Api) -> None:
 def test_openapi_and_docs(api: Api) -> None:
     spec = api.client.get("/openapi.json").json()
     paths = spec["paths"]
-    for path in ("/v1/drafts", "/v1/drafts/stream", "/v1/check", "/v1/search", "/v1/schedules", "/v1/knowledge",
-                 "/v1/knowledge/reindex", "/v1/audit", "/v1/audit/{audit_id}", "/v1/audit/{audit_id}/action",
-                 "/v1/audit/export", "/v1/audit/verify", "/v1/wecom/login", "/v1/wecom/jsconfig",
-                 "/v1/wecom/callback"):
+    for path in (
+        "/v1/drafts",
+        "/v1/drafts/stream",
+        "/v1/check",
+        "/v1/search",
+        "/v1/schedules",
+        "/v1/knowledge",
+        "/v1/knowledge/reindex",
+        "/v1/audit",
+        "/v1/audit/{audit_id}",
+        "/v1/audit/{audit_id}/action",
+        "/v1/audit/export",
+        "/v1/audit/verify",
+        "/v1/wecom/login",
+        "/v1/wecom/jsconfig",
+        "/v1/wecom/callback",
+    ):
         assert path in paths, path
     assert "HTTPBearer" in spec["components"]["securitySchemes"]
     docs = api.client.get("/docs")

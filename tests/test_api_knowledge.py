@@ -39,7 +39,9 @@ def test_list_is_paginated_and_filtered(api: Api) -> None:
     products = api.get("/v1/knowledge", params={"type": "product", "limit": 200}).json()["items"]
     codes = {d["product_code"] for d in products}
     assert {"QH-DEP-001", "QH-WM-R1-001"} <= codes and all(d["type"] == "product" for d in products)
-    current = api.get("/v1/knowledge", params={"type": "product", "limit": 200, "include_expired": False}).json()
+    current = api.get(
+        "/v1/knowledge", params={"type": "product", "limit": 200, "include_expired": False}
+    ).json()
     assert all(not d["expired"] for d in current["items"])
     found = api.get("/v1/knowledge", params={"q": "qh-dep-002"}).json()["items"]
     assert found and {d["product_code"] for d in found} == {"QH-DEP-002"}
@@ -48,14 +50,19 @@ def test_list_is_paginated_and_filtered(api: Api) -> None:
 
 def test_an_upload_is_validated_stored_indexed_and_searchable(content_copy) -> None:  # type: ignore[no-untyped-def]
     for api in make_api(content_copy):
-        resp = api.post("/v1/knowledge", as_user="comp1",
-                        files={"file": ("适老化服务.md", NEW_DOC.encode(), "text/markdown")})
+        resp = api.post(
+            "/v1/knowledge",
+            as_user="comp1",
+            files={"file": ("适老化服务.md", NEW_DOC.encode(), "text/markdown")},
+        )
         assert resp.status_code == 201, resp.text
         body = resp.json()
         assert body["document"]["doc_id"] == "QH-TEST-UPLOAD-001"
         assert body["document"]["source_path"] == "knowledge/uploads/适老化服务.md"
         assert body["ingest"]["added"] == 1 and body["ingest"]["failed"] == []
-        assert (content_copy.knowledge_dir / "uploads" / "适老化服务.md").read_text(encoding="utf-8") == NEW_DOC
+        assert (content_copy.knowledge_dir / "uploads" / "适老化服务.md").read_text(
+            encoding="utf-8"
+        ) == NEW_DOC
         # no temp files left behind
         assert [p.name for p in (content_copy.knowledge_dir / "uploads").iterdir()] == ["适老化服务.md"]
 
@@ -66,10 +73,16 @@ def test_an_upload_is_validated_stored_indexed_and_searchable(content_copy) -> N
 
         # the same name again with other content needs "overwrite"
         changed = NEW_DOC.replace("爱心窗口", "敬老窗口")
-        resp = api.post("/v1/knowledge", as_user="admin1", files={"file": ("适老化服务.md", changed.encode())})
+        resp = api.post(
+            "/v1/knowledge", as_user="admin1", files={"file": ("适老化服务.md", changed.encode())}
+        )
         assert resp.status_code == 422 and error_of(resp)["code"] == "file_exists"
-        resp = api.post("/v1/knowledge", as_user="admin1", files={"file": ("适老化服务.md", changed.encode())},
-                        data={"overwrite": "true"})
+        resp = api.post(
+            "/v1/knowledge",
+            as_user="admin1",
+            files={"file": ("适老化服务.md", changed.encode())},
+            data={"overwrite": "true"},
+        )
         assert resp.status_code == 201 and resp.json()["ingest"]["updated"] == 1
 
 
@@ -96,8 +109,11 @@ def test_bad_uploads_are_refused_and_leave_nothing(content_copy) -> None:  # typ
             assert err["code"] == code, (name, err)
         assert sorted(p.name for p in uploads.iterdir()) == ["escape.md"]
         assert not (content_copy.content_root / "escape.md").exists()
-        resp = api.post("/v1/knowledge", as_user="comp1",
-                        files={"file": ("bad-segment.md", NEW_DOC.replace("[pension]", "[vip]").encode())})
+        resp = api.post(
+            "/v1/knowledge",
+            as_user="comp1",
+            files={"file": ("bad-segment.md", NEW_DOC.replace("[pension]", "[vip]").encode())},
+        )
         err = error_of(resp)
         assert "vip" in err["message"] and err["detail"]["field"] == "segments"
 

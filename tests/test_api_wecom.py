@@ -9,10 +9,10 @@ from urllib.parse import quote
 import pytest
 from api_support import *  # noqa: F403
 from api_support import Api, error_of, make_api
+from fakes.wecom_server import FakeWeComServer
 from pydantic import SecretStr
 
 from copilot.wecom import WeComCrypto, js_sdk_signature, msg_signature
-from fakes.wecom_server import FakeWeComServer
 
 # WeCom's official WXBizMsgCrypt sample values (also used in tests/test_wecom.py).
 CB_TOKEN = "QDG6eK"
@@ -36,11 +36,17 @@ def wecom() -> Iterator[FakeWeComServer]:
 
 @pytest.fixture
 def wapi(api_settings, wecom: FakeWeComServer) -> Iterator[Api]:  # type: ignore[no-untyped-def]
-    settings = api_settings.model_copy(update={
-        "wecom_base_url": wecom.base_url, "wecom_corp_id": CORP, "wecom_agent_id": "1000002",
-        "wecom_secret": SecretStr(SECRET), "wecom_token": SecretStr(CB_TOKEN),
-        "wecom_aes_key": SecretStr(CB_AES_KEY), "session_ttl_s": 600,
-    })
+    settings = api_settings.model_copy(
+        update={
+            "wecom_base_url": wecom.base_url,
+            "wecom_corp_id": CORP,
+            "wecom_agent_id": "1000002",
+            "wecom_secret": SecretStr(SECRET),
+            "wecom_token": SecretStr(CB_TOKEN),
+            "wecom_aes_key": SecretStr(CB_AES_KEY),
+            "session_ttl_s": 600,
+        }
+    )
     yield from make_api(settings)
 
 
@@ -73,8 +79,13 @@ def test_login_refuses_members_not_enrolled_and_non_members(wapi: Api, wecom: Fa
 
 
 def test_wecom_down_is_503(api_settings) -> None:  # type: ignore[no-untyped-def]
-    settings = api_settings.model_copy(update={
-        "wecom_base_url": "http://127.0.0.1:9", "wecom_corp_id": CORP, "wecom_secret": SecretStr(SECRET)})
+    settings = api_settings.model_copy(
+        update={
+            "wecom_base_url": "http://127.0.0.1:9",
+            "wecom_corp_id": CORP,
+            "wecom_secret": SecretStr(SECRET),
+        }
+    )
     for api in make_api(settings):
         resp = api.post("/v1/wecom/login", as_user=None, json={"code": "abc"})
         assert resp.status_code == 503 and error_of(resp)["code"] == "wecom_unavailable"
@@ -94,9 +105,12 @@ def test_jsconfig_signs_the_page_url_and_caches_the_ticket(wapi: Api, wecom: Fak
     cfg = first.json()
     assert cfg["appId"] == cfg["corpid"] == CORP and cfg["agentid"] == "1000002"
     page = url.split("#")[0]
-    assert cfg["signature"] == js_sdk_signature(wecom.current_ticket("jsapi"), cfg["nonceStr"], cfg["timestamp"], page)
+    assert cfg["signature"] == js_sdk_signature(
+        wecom.current_ticket("jsapi"), cfg["nonceStr"], cfg["timestamp"], page
+    )
     assert cfg["agentSignature"] == js_sdk_signature(
-        wecom.current_ticket("agent_config"), cfg["nonceStr"], cfg["timestamp"], page)
+        wecom.current_ticket("agent_config"), cfg["nonceStr"], cfg["timestamp"], page
+    )
     for _ in range(3):
         assert wapi.get("/v1/wecom/jsconfig", params={"url": url}).status_code == 200
     # tickets and the access token are fetched once and cached (WeCom rate-limits them)
@@ -118,11 +132,16 @@ def test_callback_url_verification_echoes_the_decrypted_echostr(wapi: Api) -> No
 
 def test_callback_event_is_verified_then_decrypted(wapi: Api) -> None:
     crypto = WeComCrypto(CB_TOKEN, CB_AES_KEY, CORP)
-    event = ("<xml><ToUserName><![CDATA[wx5823bf96d3bd56c7]]></ToUserName><MsgType><![CDATA[event]]></MsgType>"
-             "<Event><![CDATA[change_external_contact]]></Event><ChangeType><![CDATA[add_external_contact]]>"
-             "</ChangeType></xml>")
+    event = (
+        "<xml><ToUserName><![CDATA[wx5823bf96d3bd56c7]]></ToUserName><MsgType><![CDATA[event]]></MsgType>"
+        "<Event><![CDATA[change_external_contact]]></Event><ChangeType><![CDATA[add_external_contact]]>"
+        "</ChangeType></xml>"
+    )
     sealed = crypto.encrypt(event, nonce="1372623149", timestamp="1409659813")
-    body = f"<xml><ToUserName><![CDATA[{CORP}]]></ToUserName><Encrypt><![CDATA[{sealed['encrypt']}]]></Encrypt></xml>"
+    body = (
+        f"<xml><ToUserName><![CDATA[{CORP}]]></ToUserName>"
+        f"<Encrypt><![CDATA[{sealed['encrypt']}]]></Encrypt></xml>"
+    )
     query = f"msg_signature={sealed['msg_signature']}&timestamp=1409659813&nonce=1372623149"
     resp = wapi.client.post(f"/v1/wecom/callback?{query}", content=body.encode())
     assert resp.status_code == 200 and resp.text == "success"
@@ -130,7 +149,8 @@ def test_callback_event_is_verified_then_decrypted(wapi: Api) -> None:
     # a signature over other content, or a body that is not XML, is refused
     wrong = msg_signature(CB_TOKEN, "1409659813", "1372623149", "AAAA")
     resp = wapi.client.post(
-        f"/v1/wecom/callback?msg_signature={quote(wrong)}&timestamp=1409659813&nonce=1372623149", content=body)
+        f"/v1/wecom/callback?msg_signature={quote(wrong)}&timestamp=1409659813&nonce=1372623149", content=body
+    )
     assert resp.status_code == 403
     resp = wapi.client.post(f"/v1/wecom/callback?{query}", content=b"not xml")
     assert resp.status_code == 400 and error_of(resp)["code"] == "bad_request"

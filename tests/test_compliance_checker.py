@@ -186,7 +186,8 @@ def test_edited_rule_packs_take_effect_without_a_restart(tmp_path: Path, monkeyp
     shutil.copytree(RULES, folder)
     assert check("周三半价日", rules_dir=folder).verdict == "pass"
     pack = folder / "superlative.yaml"
-    pack.write_text(pack.read_text(encoding="utf-8").replace("天花板,", "天花板, 半价日,"), encoding="utf-8")
+    edited = pack.read_text(encoding="utf-8").replace("同类第一,", "同类第一, 半价日,")
+    pack.write_text(edited, encoding="utf-8")
     assert check("周三半价日", rules_dir=folder).verdict == "block"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import pytest
@@ -68,7 +69,7 @@ def test_ranking_metrics_means_over_runs():
 )
 def test_ranking_properties(ranked, relevant):
     curve = recall_curve([RankingRun(ranked, relevant)], 10)
-    assert all(b >= a for a, b in zip(curve, curve[1:], strict=False))  # recall never drops with k
+    assert all(b >= a for a, b in itertools.pairwise(curve))  # recall never drops with k
     assert all(0.0 <= v <= 1.0 for v in curve)
     assert 0.0 <= ndcg_at_k(ranked, relevant, 10) <= 1.0 + 1e-9
     rr = reciprocal_rank(ranked, relevant)

@@ -17,7 +17,10 @@ from copilot.knowledge import (
     read_document,
 )
 
-GOOD_FRONT = "---\nid: {id}\ntitle: 测试文档\ntype: education\nsegments: [pension]\n{extra}---\n\n# 测试文档\n\n正文内容。\n"
+GOOD_FRONT = (
+    "---\nid: {id}\ntitle: 测试文档\ntype: education\nsegments: [pension]\n{extra}---\n\n"
+    "# 测试文档\n\n正文内容。\n"
+)
 
 
 def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
@@ -35,7 +38,8 @@ def error_of(path: Path) -> KnowledgeError:
 
 
 def test_valid_front_matter_is_read(tmp_path: Path) -> None:
-    f = write(tmp_path / "ok.md", GOOD_FRONT.format(id="edu-1", extra="risk_level: r3\nexpiry_date: 2030-01-31\n"))
+    extra = "risk_level: r3\nexpiry_date: 2030-01-31\n"
+    f = write(tmp_path / "ok.md", GOOD_FRONT.format(id="edu-1", extra=extra))
     doc = read_document(f)
     assert doc.meta.id == "edu-1"
     assert doc.meta.type is DocType.education
@@ -144,7 +148,8 @@ def test_unsupported_suffix(tmp_path: Path) -> None:
 
 
 def test_metadata_inferred_for_statute_without_front_matter(tmp_path: Path) -> None:
-    f = write(tmp_path / "某某条例(2021-01-26).md", "# 某某条例\n\n第一条 为了规范某事，制定本条例。\n\n第二条 本条例自公布之日起施行。\n")
+    body = "# 某某条例\n\n第一条 为了规范某事，制定本条例。\n\n第二条 本条例自公布之日起施行。\n"
+    f = write(tmp_path / "某某条例(2021-01-26).md", body)
     doc = read_document(f)
     assert doc.meta.title == "某某条例"
     assert doc.meta.id == "某某条例"
@@ -157,7 +162,9 @@ def test_metadata_inferred_for_statute_without_front_matter(tmp_path: Path) -> N
 
 def _cjk_font() -> str | None:
     try:
-        out = subprocess.run(["fc-list", ":lang=zh", "file"], capture_output=True, text=True, timeout=20).stdout
+        out = subprocess.run(
+            ["fc-list", ":lang=zh", "file"], capture_output=True, text=True, timeout=20
+        ).stdout
     except (OSError, subprocess.SubprocessError):
         return None
     for line in out.splitlines():
@@ -246,7 +253,8 @@ def test_iter_knowledge_files_skips_hidden_and_unsupported(tmp_path: Path) -> No
     (tmp_path / "sub").mkdir()
     (tmp_path / ".git").mkdir()
     (tmp_path / "_drafts").mkdir()
-    for rel in ["b.md", "a.txt", "sub/c.pdf", "sub/d.docx", ".git/x.md", "_drafts/y.md", "e.png", ".hidden.md"]:
+    names = ["b.md", "a.txt", "sub/c.pdf", "sub/d.docx", ".git/x.md", "_drafts/y.md", "e.png", ".hidden.md"]
+    for rel in names:
         (tmp_path / rel).write_text("x")
     found = [f.relative_to(tmp_path).as_posix() for f in iter_knowledge_files([tmp_path])]
     assert found == ["a.txt", "b.md", "sub/c.pdf", "sub/d.docx"]
@@ -266,8 +274,12 @@ def test_load_products_reads_the_catalogue() -> None:
 
 
 def test_load_products_skips_unreadable_files(tmp_path: Path) -> None:
-    write(tmp_path / "p1.md", "---\nid: p1\ntitle: 产品一\ntype: product\nproduct_code: qh-x-1\nrisk_level: R2\n---\n正文。\n")
-    write(tmp_path / "p2.md", "---\nid: p2\ntitle: 产品二\ntype: product\nproduct_code: QH-X-2\nrisk_level: R9\n---\n正文。\n")
+    sheet = (
+        "---\nid: {id}\ntitle: {title}\ntype: product\nproduct_code: {code}\n"
+        "risk_level: {risk}\n---\n正文。\n"
+    )
+    write(tmp_path / "p1.md", sheet.format(id="p1", title="产品一", code="qh-x-1", risk="R2"))
+    write(tmp_path / "p2.md", sheet.format(id="p2", title="产品二", code="QH-X-2", risk="R9"))
     write(tmp_path / "edu.md", "---\nid: e\ntitle: 文章\ntype: education\n---\n正文。\n")
     products = load_products(tmp_path)
     assert list(products) == ["QH-X-1"]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from copilot.knowledge import read_document
-from copilot.retrieval.chunking import ARTICLE_MAX_CHARS, MAX_CHARS, TARGET_CHARS, chunk_document
+from copilot.retrieval.chunking import ARTICLE_MAX_CHARS, MAX_CHARS, chunk_document
 
 ARTICLE = re.compile(r"^(第[一二三四五六七八九十百千零〇两]+条)", re.M)
 
@@ -62,7 +62,7 @@ def test_short_paragraphs_are_packed_together() -> None:
 
 def test_long_paragraph_splits_at_sentence_ends_within_limits() -> None:
     ends = "。！？；"
-    sentences = [f"这是第{i}句话，用来测试长段落按中文句末切分的行为，内容足够长{ends[i % 4]}" for i in range(60)]
+    sentences = [f"这是第{i}句话，用来测试长段落按中文句末切分的行为{ends[i % 4]}" for i in range(70)]
     body = "## 长段落\n\n" + "".join(sentences)
     assert len(body) > 3 * MAX_CHARS
     chunks = chunk_document(body, title="T")

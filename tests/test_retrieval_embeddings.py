@@ -48,7 +48,9 @@ def minilm_dir() -> Path:
     return path
 
 
-def test_sentence_transformers_offline(minilm_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sentence_transformers_offline(
+    minilm_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
     settings = Settings(
@@ -71,14 +73,18 @@ def test_sentence_transformers_offline(minilm_dir: Path, tmp_path: Path, monkeyp
 
 def test_sentence_transformers_missing_directory(tmp_path: Path) -> None:
     missing = tmp_path / "no-such-model"
-    settings = Settings(data_dir=tmp_path, embedding_backend="sentence-transformers", embedding_model=str(missing))
+    settings = Settings(
+        data_dir=tmp_path, embedding_backend="sentence-transformers", embedding_model=str(missing)
+    )
     with pytest.raises(FileNotFoundError) as info:
         get_embedder(settings)
     assert str(missing) in str(info.value)
     assert "嵌入模型目录不存在" in str(info.value) and "COPILOT_EMBEDDING_MODEL" in str(info.value)
 
 
-def test_sentence_transformers_e5_prefixes(minilm_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sentence_transformers_e5_prefixes(
+    minilm_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """e5-style model directories get the query:/passage: prefixes; other models embed text as is."""
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     plain = SentenceTransformerEmbedder(str(minilm_dir), threads=1)

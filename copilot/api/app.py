@@ -82,7 +82,9 @@ class ContentLengthLimit:
             declared = Headers(scope=scope).get("content-length")
             if declared and declared.isdigit() and int(declared) > limit:
                 response = error_response(
-                    413, "too_large", f"请求内容过大（上限 {limit // 1024} KB），请精简后重试。",
+                    413,
+                    "too_large",
+                    f"请求内容过大（上限 {limit // 1024} KB），请精简后重试。",
                     {"limit_bytes": limit, "declared_bytes": int(declared)},
                 )
                 await response(scope, receive, send)

@@ -61,8 +61,14 @@ async def audit_query(
     scope = _actor_scope(user, actor)
     try:
         rows, total = await run_in_threadpool(
-            svc.audit.query, actor=scope, kind=kind, since=since, limit=page.limit, offset=page.offset,
-            until=until, verdict=verdict,
+            svc.audit.query,
+            actor=scope,
+            kind=kind,
+            since=since,
+            limit=page.limit,
+            offset=page.offset,
+            until=until,
+            verdict=verdict,
         )
     except AuditError as exc:
         raise _audit_error(exc) from exc
@@ -74,9 +80,12 @@ async def audit_verify(user: ComplianceUser, svc: ServicesDep) -> VerifyResult:
     return await run_in_threadpool(svc.audit.verify)
 
 
-@router.get("/export", summary="导出审计记录（CSV 或 JSONL，按链顺序，含哈希）",
-            response_class=StreamingResponse,
-            responses={200: {"content": {"text/csv": {}, "application/x-ndjson": {}}}})
+@router.get(
+    "/export",
+    summary="导出审计记录（CSV 或 JSONL，按链顺序，含哈希）",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {}, "application/x-ndjson": {}}}},
+)
 async def audit_export(
     user: CurrentUser,
     svc: ServicesDep,
@@ -88,7 +97,10 @@ async def audit_export(
 ) -> StreamingResponse:
     filters = {"actor": _actor_scope(user, actor), "kind": kind, "since": since, "until": until}
     # Spool to a temp file (memory up to 8 MB, then disk) so a large trail never sits in RAM whole.
-    spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024, mode="w+", encoding="utf-8", newline="")
+    # Closed by the response's iterator when it is done, hence no ``with``.
+    spool = tempfile.SpooledTemporaryFile(  # noqa: SIM115
+        max_size=8 * 1024 * 1024, mode="w+", encoding="utf-8", newline=""
+    )
     try:
         await run_in_threadpool(svc.audit.export, format, spool, **filters)
     except AuditError as exc:
@@ -105,8 +117,11 @@ async def audit_export(
 
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     media = "text/csv; charset=utf-8" if format == "csv" else "application/x-ndjson; charset=utf-8"
-    return StreamingResponse(chunks(), media_type=media,
-                             headers={"Content-Disposition": f'attachment; filename="audit-{stamp}.{format}"'})
+    return StreamingResponse(
+        chunks(),
+        media_type=media,
+        headers={"Content-Disposition": f'attachment; filename="audit-{stamp}.{format}"'},
+    )
 
 
 async def _readable_record(svc: ServicesDep, user: User, audit_id: str) -> AuditRecord:
@@ -126,7 +141,8 @@ async def audit_get(audit_id: str, user: CurrentUser, svc: ServicesDep) -> Audit
 
 class ActionIn(BaseModel):
     action: Literal["sent", "edited", "discarded"] = Field(
-        description="sent：按草稿原文发送；edited：修改后发送（会重新检查）；discarded：放弃")
+        description="sent：按草稿原文发送；edited：修改后发送（会重新检查）；discarded：放弃"
+    )
     final_text: str | None = Field(None, max_length=MAX_TEXT_CHARS, description="实际发送的文本")
 
 
@@ -152,8 +168,12 @@ async def audit_action(audit_id: str, body: ActionIn, user: CurrentUser, svc: Se
     if body.action != "discarded":
         if body.action == "sent":
             if rec.verdict == "block" or not rec.payload.get("sendable", False):
-                raise ApiError(422, "blocked", "该草稿未通过合规检查（拦截），不能发送。请修改后重新检查。",
-                               {"verdict": rec.verdict})
+                raise ApiError(
+                    422,
+                    "blocked",
+                    "该草稿未通过合规检查（拦截），不能发送。请修改后重新检查。",
+                    {"verdict": rec.verdict},
+                )
             text = text if text is not None else rec.payload.get("draft", "")
         if not text or not text.strip():
             raise ApiError(422, "invalid_input", "请提供实际发送的文本（final_text）。")
@@ -165,7 +185,9 @@ async def audit_action(audit_id: str, body: ActionIn, user: CurrentUser, svc: Se
         if verdict.verdict == "block":
             raise ApiError(422, "blocked", "修改后的文本未通过合规检查（拦截），不能发送。", detail)
         if body.action == "edited" and not is_sendable(verdict):
-            raise ApiError(422, "needs_revision", "修改后的文本需要调整后才能发送，请采用建议修改后的文本。", detail)
+            raise ApiError(
+                422, "needs_revision", "修改后的文本需要调整后才能发送，请采用建议修改后的文本。", detail
+            )
     try:
         action_id = await run_in_threadpool(
             svc.audit.record_action, audit_id, user.userid, body.action, text, verdict
@@ -174,5 +196,11 @@ async def audit_action(audit_id: str, body: ActionIn, user: CurrentUser, svc: Se
         raise ApiError(422, "refused", str(exc)) from exc
     except AuditError as exc:
         raise _audit_error(exc) from exc
-    return ActionOut(audit_id=action_id, ref_audit_id=audit_id, action=body.action, final_text=text,
-                     verdict=verdict, sendable=verdict is not None and verdict.verdict != "block")
+    return ActionOut(
+        audit_id=action_id,
+        ref_audit_id=audit_id,
+        action=body.action,
+        final_text=text,
+        verdict=verdict,
+        sendable=verdict is not None and verdict.verdict != "block",
+    )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field, field_validator
+from pydantic import Field, field_validator
 from starlette.concurrency import run_in_threadpool
 
 from copilot.api.deps import CurrentUser, ServicesDep
@@ -65,7 +65,9 @@ def is_sendable(verdict: Verdict) -> bool:
 class CheckIn(CheckContext):
     text: str = Field(min_length=1, max_length=MAX_TEXT_CHARS, description="要检查的文本")
     product_codes: list[str] = Field(default_factory=list, max_length=20)
-    external_userid: str | None = Field(None, max_length=128, description="企业微信外部联系人 ID（只以假名存储）")
+    external_userid: str | None = Field(
+        None, max_length=128, description="企业微信外部联系人 ID（只以假名存储）"
+    )
 
     @field_validator("customer_risk")
     @classmethod

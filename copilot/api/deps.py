@@ -51,14 +51,19 @@ class Services:
     def wecom(self) -> Any:
         """The WeComClient (token and ticket caches live as long as the app)."""
         if not self.wecom_configured():
-            raise ApiError(503, "wecom_not_configured",
-                           "未配置企业微信（corp_id / Secret），无法使用企业微信登录和 JS-SDK。")
+            raise ApiError(
+                503,
+                "wecom_not_configured",
+                "未配置企业微信（corp_id / Secret），无法使用企业微信登录和 JS-SDK。",
+            )
         with self._lock:
             if self._wecom is None:
                 from copilot.wecom import WeComClient
 
                 s = self.settings
-                self._wecom = WeComClient(s.wecom_base_url, s.wecom_corp_id, s.wecom_secret.get_secret_value())
+                self._wecom = WeComClient(
+                    s.wecom_base_url, s.wecom_corp_id, s.wecom_secret.get_secret_value()
+                )
             return self._wecom
 
     def close(self) -> None:
@@ -73,7 +78,9 @@ def services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(services)]
 
 # auto_error=False: a missing header must produce our own 401 shape, not FastAPI's 403.
-bearer_scheme = HTTPBearer(auto_error=False, description="`copilot users create` 生成的令牌，或企业微信登录得到的会话令牌")
+bearer_scheme = HTTPBearer(
+    auto_error=False, description="`copilot users create` 生成的令牌，或企业微信登录得到的会话令牌"
+)
 
 
 def _unauthorized(message: str) -> ApiError:
@@ -105,8 +112,12 @@ def require_role(*roles: str) -> Callable[..., Any]:
 
     async def check(user: CurrentUser) -> User:
         if user.role not in roles:
-            raise ApiError(403, "forbidden", f"此操作仅限{names}角色。", {"required_roles": list(roles),
-                                                                     "your_role": user.role})
+            raise ApiError(
+                403,
+                "forbidden",
+                f"此操作仅限{names}角色。",
+                {"required_roles": list(roles), "your_role": user.role},
+            )
         return user
 
     return check

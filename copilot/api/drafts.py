@@ -5,10 +5,10 @@ pool, behind the model gate: a bounded queue, 503 with Retry-After beyond it. Ev
 recorded in the audit trail with the RM as actor and the response carries its ``audit_id``.
 
 The stream sends ``queued`` (only when waiting), ``token`` events while the writer writes,
-``fallback`` when a writer gave up and another took over, then exactly one ``final`` event with the
-checked draft. Only the final draft can be sendable: tokens are raw model output, unchecked.
-If the pipeline fails, the final event is a blocked, unsendable draft (fail closed) and an
-``error`` event says why.
+``retry`` (a rewrite after compliance findings) or ``fallback`` (another writer took over) when the
+text starts over, then exactly one ``final`` event with the checked draft. Only the final draft
+can be sendable: tokens are raw model output, unchecked. If the pipeline fails, an ``error`` event
+says why and the final event is a blocked, unsendable draft (fail closed).
 """
 
 from __future__ import annotations
@@ -24,11 +24,12 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import BaseModel, Field, field_validator
 from starlette.concurrency import run_in_threadpool
 
-from copilot.api.check import blocked_by_error
+from copilot.api.check import blocked_by_error, checked
 from copilot.api.deps import CurrentUser, Services, ServicesDep
 from copilot.api.errors import ApiError, error_body
 from copilot.api.gate import Ticket
 from copilot.auth import User
+from copilot.config import Settings
 from copilot.domain import CheckContext, CustomerProfile, Draft, RMProfile, Turn, risk_rank
 
 router = APIRouter(prefix="/drafts", tags=["回复起草"])
@@ -45,9 +46,12 @@ class DraftIn(BaseModel):
     history: list[Turn] = Field(default_factory=list, max_length=MAX_HISTORY, description="最近几轮对话")
     product_codes: list[str] = Field(default_factory=list, max_length=5, description="涉及的产品代码")
     writer: Literal["auto", "openai", "local", "template"] | None = Field(
-        None, description="指定写作方式；缺省按服务配置")
+        None, description="指定写作方式；缺省按服务配置"
+    )
     external_userid: str | None = Field(
-        None, max_length=128, description="企业微信外部联系人 ID（只以假名存入审计）")
+        None, max_length=128, description="企业微信外部联系人 ID（只以假名存入审计）"
+    )
+    channel: Literal["one_to_one", "group"] = Field("one_to_one", description="单聊或客户群")
 
     @field_validator("message")
     @classmethod
@@ -67,28 +71,78 @@ class DraftIn(BaseModel):
         return v
 
     def context(self) -> CheckContext:
-        return CheckContext(segment=self.customer.segment, customer_risk=self.customer.risk_level,
-                            product_codes=self.product_codes, channel="one_to_one", direction="outbound")
+        return CheckContext(
+            segment=self.customer.segment,
+            customer_risk=self.customer.risk_level,
+            product_codes=self.product_codes,
+            channel=self.channel,
+            direction="outbound",
+        )
 
 
-def _request(body: DraftIn, user: User) -> Any:
-    from copilot.drafting import DraftRequest
+def _rm_profile(body: DraftIn, user: User, svc: Services) -> RMProfile:
+    """The RM profile as the client sent it, else the deployment's profile under the RM's own name."""
+    if body.rm is not None:
+        return body.rm
+    from copilot.drafting.personas import load_rm_profile
 
-    rm = body.rm or RMProfile(name=user.name)
-    return DraftRequest(message=body.message, customer=body.customer, rm=rm, history=body.history,
-                        product_codes=body.product_codes)
+    return load_rm_profile(svc.settings).model_copy(update={"name": user.name})
 
 
-def _finalise(draft: Draft) -> Draft:
-    # Defence in depth: whatever the pipeline said, a blocked text is never sendable.
-    draft.sendable = bool(draft.sendable) and draft.verdict != "block"
+async def draft_request(body: DraftIn, user: CurrentUser, svc: ServicesDep) -> Any:
+    """The pipeline's request, validated before any response starts (so bad input is a 422 even
+    for the stream)."""
+    from copilot.drafting import DraftingInputError, DraftRequest
+    from copilot.drafting.facts import product_facts
+
+    unknown = [c for c in body.product_codes if product_facts(c, svc.settings) is None]
+    if unknown:
+        raise ApiError(
+            422,
+            "unknown_product",
+            f"未知产品代码：{'、'.join(unknown)}（产品库中没有这个产品）。",
+            {"product_codes": unknown},
+        )
+    try:
+        rm = await run_in_threadpool(_rm_profile, body, user, svc)
+        return DraftRequest(
+            message=body.message,
+            customer=body.customer,
+            rm=rm,
+            history=body.history,
+            product_codes=body.product_codes,
+            channel=body.channel,
+        )
+    except (DraftingInputError, ValueError) as exc:
+        raise ApiError(422, "invalid_input", str(exc)) from exc
+
+
+DraftRequestDep = Annotated[Any, Depends(draft_request)]
+
+
+def _finalise(draft: Draft, body: DraftIn, settings: Settings) -> Draft:
+    """The service's own last look before a draft may be sent (defence in depth, ~10 ms): the final
+    text is checked once more under this app's rule packs, and a block from either check wins."""
+    if draft.draft.strip() and draft.verdict != "block":
+        again = checked(draft.draft, body.context(), settings)
+        if again.verdict == "block":
+            seen = {(f.rule, f.start, f.end) for f in draft.findings}
+            extra = [f for f in again.findings if (f.rule, f.start, f.end) not in seen]
+            draft = draft.model_copy(update={"verdict": "block", "findings": [*draft.findings, *extra]})
+    draft.sendable = bool(draft.sendable) and draft.verdict != "block" and bool(draft.draft.strip())
     return draft
 
 
-def _failed_draft(writer: str, partial: str = "") -> Draft:
+def _failed_draft(writer: str) -> Draft:
     v = blocked_by_error("起草流程出错")
-    return Draft(draft=partial, verdict="block", findings=v.findings, writer=writer, sendable=False,
-                 fallback_reason="起草流程出错，本条草稿未通过合规审批，不能发送。")
+    return Draft(
+        draft="",
+        verdict="block",
+        findings=v.findings,
+        writer=writer,
+        sendable=False,
+        fallback_reason="起草流程出错，本条草稿未通过合规审批，不能发送。",
+    )
 
 
 def _audit_payload(body: DraftIn, draft: Draft) -> dict[str, Any]:
@@ -97,8 +151,12 @@ def _audit_payload(body: DraftIn, draft: Draft) -> dict[str, Any]:
         "segment": c.segment.value,
         "external_userid": body.external_userid,
         "customer_ref": c.ref,
-        "customer": {"risk_level": c.risk_level, "age_band": c.age_band, "tags": c.tags,
-                     "products_held": c.products_held},
+        "customer": {
+            "risk_level": c.risk_level,
+            "age_band": c.age_band,
+            "tags": c.tags,
+            "products_held": c.products_held,
+        },
         "context": body.context().model_dump(mode="json"),
         "message": body.message,
         "history": [t.model_dump() for t in body.history],
@@ -116,7 +174,9 @@ def _audit_payload(body: DraftIn, draft: Draft) -> dict[str, Any]:
 
 
 async def _record(svc: Services, user: User, body: DraftIn, draft: Draft) -> Draft:
-    draft.audit_id = await run_in_threadpool(svc.audit.record, "draft", user.userid, _audit_payload(body, draft))
+    draft.audit_id = await run_in_threadpool(
+        svc.audit.record, "draft", user.userid, _audit_payload(body, draft)
+    )
     return draft
 
 
@@ -126,20 +186,23 @@ def _writer_name(body: DraftIn, svc: Services) -> str | None:
 
 
 @router.post("", response_model=Draft, summary="起草回复（完成后一次返回）")
-async def create_draft(body: DraftIn, user: CurrentUser, svc: ServicesDep) -> Draft:
-    from copilot.drafting import draft_reply
+async def create_draft(body: DraftIn, user: CurrentUser, svc: ServicesDep, request: DraftRequestDep) -> Draft:
+    from copilot.drafting import DraftingInputError, draft_reply
 
-    request = _request(body, user)
     async with svc.gate.slot(user.userid):
         try:
-            draft = await run_in_threadpool(draft_reply, request, writer=_writer_name(body, svc),
-                                            settings=svc.settings)
+            draft = await run_in_threadpool(
+                draft_reply, request, writer=_writer_name(body, svc), settings=svc.settings
+            )
         except ApiError:
             raise
+        except DraftingInputError as exc:
+            raise ApiError(422, "invalid_input", str(exc)) from exc
         except Exception:
             log.exception("drafting failed; answering a blocked draft")
             draft = _failed_draft(_writer_name(body, svc) or "auto")
-    return await _record(svc, user, body, _finalise(draft))
+    draft = await run_in_threadpool(_finalise, draft, body, svc.settings)
+    return await _record(svc, user, body, draft)
 
 
 # --- streaming ---------------------------------------------------------------------------------
@@ -169,20 +232,26 @@ def _draft_of(event: dict[str, Any]) -> Draft:
     return Draft.model_validate({k: v for k, v in payload.items() if k != "type"})
 
 
-@router.post("/stream", response_class=EventSourceResponse, summary="起草回复（SSE 流式）",
-             responses={200: {"description": "event: queued | token | fallback | final | error"}})
+@router.post(
+    "/stream",
+    response_class=EventSourceResponse,
+    summary="起草回复（SSE 流式）",
+    responses={200: {"description": "event: queued | token | fallback | final | error"}},
+)
 async def stream_draft(
     body: DraftIn,
     user: CurrentUser,
     svc: ServicesDep,
+    request: DraftRequestDep,
     ticket: Annotated[Ticket, Depends(stream_ticket)],
 ) -> AsyncIterator[ServerSentEvent]:
     from copilot.drafting import stream_reply
 
     gate = svc.gate
     if gate.must_wait(ticket):
-        yield ServerSentEvent(event="queued", data={"position": gate.position(ticket) + 1,
-                                                    "message": "使用人数较多，正在排队…"})
+        yield ServerSentEvent(
+            event="queued", data={"position": gate.position(ticket) + 1, "message": "使用人数较多，正在排队…"}
+        )
     try:
         await gate.wait(ticket)
     except ApiError as exc:  # waited too long: tell the client in-band, the status is already 200
@@ -190,8 +259,7 @@ async def stream_draft(
         return
 
     started = time.perf_counter()
-    events = stream_reply(_request(body, user), writer=_writer_name(body, svc), settings=svc.settings)
-    partial: list[str] = []
+    events = stream_reply(request, writer=_writer_name(body, svc), settings=svc.settings)
     final: Draft | None = None
     try:
         while True:
@@ -200,28 +268,26 @@ async def stream_draft(
                 break
             kind = event.get("type")
             if kind == "token":
-                text = str(event.get("text", ""))
-                partial.append(text)
-                yield ServerSentEvent(event="token", data={"text": text})
-            elif kind == "fallback":
-                partial.clear()  # the next writer starts over
-                yield ServerSentEvent(event="fallback", data={k: v for k, v in event.items() if k != "type"})
+                yield ServerSentEvent(event="token", data={"text": str(event.get("text", ""))})
+            elif kind in ("fallback", "retry"):  # the text starts over: the client clears its preview
+                yield ServerSentEvent(event=kind, data={"reason": str(event.get("reason", ""))})
             elif kind == "final":
                 final = _draft_of(event)
     except Exception:
         log.exception("streaming draft failed; answering a blocked draft")
-        yield ServerSentEvent(event="error", data=error_body(
-            "draft_failed", "起草过程中出错，已停止。本条草稿不能发送，请重试。", None))
+        yield ServerSentEvent(
+            event="error",
+            data=error_body("draft_failed", "起草过程中出错，已停止。本条草稿不能发送，请重试。", None),
+        )
     finally:
         # Closing the generator stops the model when the client went away mid-stream; shielded,
         # because on a disconnect this runs inside a cancelled scope.
         with anyio.CancelScope(shield=True):
             await run_in_threadpool(events.close)
         gate.leave(ticket)
-    if final is None:
-        final = _failed_draft(_writer_name(body, svc) or "auto", "".join(partial))
-    final = _finalise(final)
-    final.timings.setdefault("api_total_s", round(time.perf_counter() - started, 3))
+    if final is None:  # the unchecked partial text is not offered as a draft
+        final = _failed_draft(_writer_name(body, svc) or "auto")
+    final = await run_in_threadpool(_finalise, final, body, svc.settings)
+    final.timings["api_total_ms"] = round((time.perf_counter() - started) * 1000, 1)
     final = await _record(svc, user, body, final)
     yield ServerSentEvent(event="final", data=final.model_dump(mode="json"))
-

@@ -58,8 +58,12 @@ class ModelGate:
         return len(self._waiting)
 
     def stats(self) -> dict[str, int]:
-        return {"active": self.active, "waiting": self.waiting,
-                "concurrency": self.concurrency, "queue_size": self.queue_size}
+        return {
+            "active": self.active,
+            "waiting": self.waiting,
+            "concurrency": self.concurrency,
+            "queue_size": self.queue_size,
+        }
 
     def position(self, ticket: Ticket) -> int:
         """How many queued requests are ahead of this one (0 = next in line, or running)."""

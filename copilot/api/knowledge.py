@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, UploadFile
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from copilot.api.deps import ComplianceUser, CurrentUser, Page, PageDep, ServicesDep
@@ -58,7 +58,7 @@ class DocError(BaseModel):
 
 
 class DocPage(Page[DocInfo]):
-    errors: list[DocError] = []
+    errors: list[DocError] = Field(default_factory=list)
 
 
 class IngestOut(BaseModel):
@@ -97,11 +97,18 @@ def _doc_info(path: Path, settings: Settings) -> DocInfo | DocError:
         return DocError(source_path=_relative(path, settings), message=str(exc))
     m = doc.meta
     return DocInfo(
-        doc_id=m.id, title=m.title, type=m.type.value, segments=m.segments, product_code=m.product_code,
-        risk_level=m.risk_level, version=m.version,
+        doc_id=m.id,
+        title=m.title,
+        type=m.type.value,
+        segments=m.segments,
+        product_code=m.product_code,
+        risk_level=m.risk_level,
+        version=m.version,
         effective_date=m.effective_date.isoformat() if m.effective_date else "",
         expiry_date=m.expiry_date.isoformat() if m.expiry_date else "",
-        expired=doc.is_expired(), approval_no=m.approval_no, sample=m.sample,
+        expired=doc.is_expired(),
+        approval_no=m.approval_no,
+        sample=m.sample,
         source_path=_relative(path, settings),
     )
 
@@ -111,7 +118,7 @@ def list_documents(settings: Settings) -> tuple[list[DocInfo], list[DocError]]:
     if not root.is_dir():
         return [], []
     docs: list[DocInfo] = []
-    errors: list[DocError] = []
+    errors: list[DocError] = Field(default_factory=list)
     for path in iter_knowledge_files([root]):
         st = path.stat()
         stamp = (st.st_mtime_ns, st.st_size)
@@ -139,7 +146,8 @@ async def knowledge_list(
     docs, errors = await run_in_threadpool(list_documents, svc.settings)
     needle = (q or "").strip().lower()
     selected = [
-        d for d in docs
+        d
+        for d in docs
         if (type is None or d.type == type.value)
         and (segment is None or segment.value in d.segments)
         and (include_expired or not d.expired)
@@ -149,7 +157,9 @@ async def knowledge_list(
     items = selected[page.offset : page.offset + page.limit]
     # Unreadable files concern the people who manage knowledge, not every RM.
     visible_errors = errors if user.can_manage_knowledge() else []
-    return DocPage(items=items, total=len(selected), limit=page.limit, offset=page.offset, errors=visible_errors)
+    return DocPage(
+        items=items, total=len(selected), limit=page.limit, offset=page.offset, errors=visible_errors
+    )
 
 
 # --- ingestion -----------------------------------------------------------------------------------
@@ -157,9 +167,14 @@ async def knowledge_list(
 
 def _ingest_out(report: Any, settings: Settings) -> IngestOut:
     return IngestOut(
-        added=report.added, updated=report.updated, removed=report.removed, unchanged=report.unchanged,
+        added=report.added,
+        updated=report.updated,
+        removed=report.removed,
+        unchanged=report.unchanged,
         failed=[DocError(source_path=_relative(Path(p), settings), message=m) for p, m in report.failed],
-        chunks=report.chunks, seconds=round(report.seconds, 3), summary=report.summary(),
+        chunks=report.chunks,
+        seconds=round(report.seconds, 3),
+        summary=report.summary(),
     )
 
 
@@ -181,12 +196,19 @@ def _safe_filename(raw: str | None) -> str:
     name = Path((raw or "").replace("\\", "/")).name.strip()
     suffix = Path(name).suffix.lower()
     if not name or name.startswith((".", "_")) or not _SAFE_NAME.match(name):
-        raise ApiError(422, "invalid_filename", "文件名无效：请使用中英文、数字、空格或 ._-() 组成的文件名。",
-                       {"filename": raw})
+        raise ApiError(
+            422,
+            "invalid_filename",
+            "文件名无效：请使用中英文、数字、空格或 ._-() 组成的文件名。",
+            {"filename": raw},
+        )
     if suffix not in SUPPORTED_SUFFIXES:
-        raise ApiError(422, "unsupported_type",
-                       f"不支持的文件类型 {suffix or '（无扩展名）'}，可上传：{'、'.join(sorted(SUPPORTED_SUFFIXES))}。",
-                       {"filename": raw})
+        raise ApiError(
+            422,
+            "unsupported_type",
+            f"不支持的文件类型 {suffix or '（无扩展名）'}，可上传：{'、'.join(sorted(SUPPORTED_SUFFIXES))}。",
+            {"filename": raw},
+        )
     return name
 
 
@@ -196,8 +218,12 @@ def _store_upload(settings: Settings, name: str, data: bytes, overwrite: bool) -
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / name
     if target.exists() and not overwrite and target.read_bytes() != data:
-        raise ApiError(422, "file_exists", f"已存在同名文件 {name}。如需替换，请勾选“覆盖”后重新上传。",
-                       {"source_path": _relative(target, settings)})
+        raise ApiError(
+            422,
+            "file_exists",
+            f"已存在同名文件 {name}。如需替换，请勾选“覆盖”后重新上传。",
+            {"source_path": _relative(target, settings)},
+        )
     # A hidden temp folder: ingestion and listing skip dot-folders, so a half-written upload is
     # invisible; the file keeps its own name because documents without front matter take their
     # id and title from it.
@@ -209,14 +235,24 @@ def _store_upload(settings: Settings, name: str, data: bytes, overwrite: bool) -
         try:
             doc = read_document(tmp, data)
         except KnowledgeError as exc:
-            raise ApiError(422, "invalid_document", f"文件无法作为知识文档读取：{str(exc).split(': ', 1)[-1]}",
-                           {"field": exc.field, "filename": name}) from exc
+            raise ApiError(
+                422,
+                "invalid_document",
+                f"文件无法作为知识文档读取：{str(exc).split(': ', 1)[-1]}",
+                {"field": exc.field, "filename": name},
+            ) from exc
         docs, _ = list_documents(settings)
-        clash = next((d for d in docs if d.doc_id == doc.meta.id and d.source_path != _relative(target, settings)),
-                     None)
+        clash = next(
+            (d for d in docs if d.doc_id == doc.meta.id and d.source_path != _relative(target, settings)),
+            None,
+        )
         if clash is not None:
-            raise ApiError(422, "duplicate_id", f"文档 ID {doc.meta.id} 已被 {clash.source_path} 使用，请修改 front matter 中的 id。",
-                           {"doc_id": doc.meta.id, "existing": clash.source_path})
+            raise ApiError(
+                422,
+                "duplicate_id",
+                f"文档 ID {doc.meta.id} 已被 {clash.source_path} 使用，请修改 front matter 中的 id。",
+                {"doc_id": doc.meta.id, "existing": clash.source_path},
+            )
         os.replace(tmp, target)
     finally:
         shutil.rmtree(tmp_dir, ignore_errors=True)
@@ -225,8 +261,9 @@ def _store_upload(settings: Settings, name: str, data: bytes, overwrite: bool) -
     return target, info
 
 
-@upload_router.post("/knowledge", response_model=UploadOut, status_code=201,
-                    summary="上传知识文档并索引（合规或管理员）")
+@upload_router.post(
+    "/knowledge", response_model=UploadOut, status_code=201, summary="上传知识文档并索引（合规或管理员）"
+)
 async def knowledge_upload(
     user: ComplianceUser,
     svc: ServicesDep,
@@ -237,12 +274,21 @@ async def knowledge_upload(
     name = _safe_filename(file.filename)
     data = await file.read()
     if len(data) > settings.max_file_bytes:
-        raise ApiError(413, "too_large", f"文件过大（上限 {settings.max_file_bytes // (1024 * 1024)} MB）。",
-                       {"limit_bytes": settings.max_file_bytes, "size": len(data)})
+        raise ApiError(
+            413,
+            "too_large",
+            f"文件过大（上限 {settings.max_file_bytes // (1024 * 1024)} MB）。",
+            {"limit_bytes": settings.max_file_bytes, "size": len(data)},
+        )
     if not data.strip():
         raise ApiError(422, "invalid_document", "文件为空。", {"filename": name})
     target, info = await run_in_threadpool(_store_upload, settings, name, data, overwrite)
     report = await _run_ingest(svc, user.userid, [target])
-    log.info("upload %s by %s at %s: %s", info.source_path, user.userid, dt.datetime.now(dt.UTC).isoformat(),
-             report.summary())
+    log.info(
+        "upload %s by %s at %s: %s",
+        info.source_path,
+        user.userid,
+        dt.datetime.now(dt.UTC).isoformat(),
+        report.summary(),
+    )
     return UploadOut(document=info, ingest=_ingest_out(report, settings))

@@ -41,7 +41,10 @@ class ScheduleIn(BaseModel):
     start: dt.date = Field(description="开始日期 YYYY-MM-DD")
     weeks: int = Field(2, ge=1, le=MAX_API_WEEKS)
     groups: list[dict[str, Any]] | None = Field(
-        None, max_length=2000, description="目标客户群（缺省用日历中的示例群），字段同 copilot schedule --groups")
+        None,
+        max_length=2000,
+        description="目标客户群（缺省用日历中的示例群），字段同 copilot schedule --groups",
+    )
     cap: CapIn | None = None
     writer: Literal["template", "local", "openai", "auto"] = "template"
 
@@ -59,8 +62,15 @@ def _plan(body: ScheduleIn, settings: Any) -> Any:
         raise ApiError(422, "invalid_input", f"客户群数据有误（{where}）：{err['msg']}") from exc
     cap = CapPolicy(**(body.cap.model_dump() if body.cap else {}))
     try:
-        return plan(body.segment, body.start, body.weeks, groups=groups, cap_policy=cap, writer=body.writer,
-                    settings=settings)
+        return plan(
+            body.segment,
+            body.start,
+            body.weeks,
+            groups=groups,
+            cap_policy=cap,
+            writer=body.writer,
+            settings=settings,
+        )
     except (PlanError, CalendarError) as exc:
         raise ApiError(422, "invalid_input", str(exc)) from exc
 
@@ -75,9 +85,16 @@ def _audit_payload(body: ScheduleIn, p: Any) -> dict[str, Any]:
         "verdict": worst,
         "writer": body.writer,
         "slots": [
-            {"at": s.at.isoformat(), "channel": s.channel, "format": s.format, "theme": s.theme,
-             "copy": s.copy_text, "verdict": s.verdict, "findings": s.findings,
-             "sources": [c.model_dump(exclude={"text"}) for c in s.citations]}
+            {
+                "at": s.at.isoformat(),
+                "channel": s.channel,
+                "format": s.format,
+                "theme": s.theme,
+                "copy": s.copy_text,
+                "verdict": s.verdict,
+                "findings": s.findings,
+                "sources": [c.model_dump(exclude={"text"}) for c in s.citations],
+            }
             for s in p.slots
         ],
         "left_out": len(p.left_out),
@@ -87,7 +104,9 @@ def _audit_payload(body: ScheduleIn, p: Any) -> dict[str, Any]:
 @router.post(
     "/schedules",
     summary="生成发布排期（JSON；format=csv / ics / md 时下载文件）",
-    responses={200: {"content": {"application/json": {}, "text/csv": {}, "text/calendar": {}, "text/markdown": {}}}},
+    responses={
+        200: {"content": {"application/json": {}, "text/csv": {}, "text/calendar": {}, "text/markdown": {}}}
+    },
 )
 async def create_schedule(
     body: ScheduleIn,
@@ -105,5 +124,8 @@ async def create_schedule(
         data["audit_id"] = audit_id
         return JSONResponse(data, headers={"X-Audit-Id": audit_id})
     name = f"schedule-{body.segment.value}-{body.start.isoformat()}.{format}"
-    return Response(render(p, format), media_type=MEDIA[format], headers={
-        "Content-Disposition": f'attachment; filename="{name}"', "X-Audit-Id": audit_id})
+    return Response(
+        render(p, format),
+        media_type=MEDIA[format],
+        headers={"Content-Disposition": f'attachment; filename="{name}"', "X-Audit-Id": audit_id},
+    )

@@ -25,8 +25,13 @@ def ready_retriever(svc: Services):  # type: ignore[no-untyped-def]
     """The retriever, or a 503 that tells the operator what to run."""
     retriever = svc.retriever()
     if len(retriever) == 0:
-        raise ApiError(503, "index_empty", "知识库索引为空：请先运行 copilot ingest，或由管理员在“知识库”中重建索引。",
-                       None, headers={"Retry-After": "60"})
+        raise ApiError(
+            503,
+            "index_empty",
+            "知识库索引为空：请先运行 copilot ingest，或由管理员在“知识库”中重建索引。",
+            None,
+            headers={"Retry-After": "60"},
+        )
     return retriever
 
 
@@ -46,8 +51,12 @@ async def search(
     retriever = await run_in_threadpool(ready_retriever, svc)
     try:
         hits = await run_in_threadpool(
-            retriever.search, q, k=k, segment=segment.value if segment else None,
-            doc_type=type.value if type else None, product_code=product or None,
+            retriever.search,
+            q,
+            k=k,
+            segment=segment.value if segment else None,
+            doc_type=type.value if type else None,
+            product_code=product or None,
             include_expired=include_expired,
         )
     except ValueError as exc:  # the retriever's own Chinese message (e.g. a query that normalises to nothing)
@@ -60,5 +69,7 @@ async def passage(chunk_id: str, user: CurrentUser, svc: ServicesDep) -> Hit:
     retriever = await run_in_threadpool(svc.retriever)
     hit = await run_in_threadpool(retriever.passage, chunk_id)
     if hit is None:
-        raise ApiError(404, "not_found", "未找到该引用段落（知识库可能已更新），请重新检索。", {"chunk_id": chunk_id})
+        raise ApiError(
+            404, "not_found", "未找到该引用段落（知识库可能已更新），请重新检索。", {"chunk_id": chunk_id}
+        )
     return hit

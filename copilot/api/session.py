@@ -54,7 +54,9 @@ class AuthOptions(BaseModel):
 
 
 def me_of(user: User) -> Me:
-    return Me(userid=user.userid, name=user.name, role=user.role, role_name=ROLE_NAMES.get(user.role, user.role))
+    return Me(
+        userid=user.userid, name=user.name, role=user.role, role_name=ROLE_NAMES.get(user.role, user.role)
+    )
 
 
 @router.get("/me", response_model=Me, summary="当前登录用户")
@@ -80,7 +82,9 @@ async def dev_login(request: Request, svc: ServicesDep) -> SessionOut:
         raise ApiError(404, "not_found", "本机演示登录未开启。请使用企业微信登录或访问令牌。")
     user = await run_in_threadpool(svc.auth.find_user, DEMO_USERID)
     if user is None or user.disabled or user.role != "rm":
-        raise ApiError(404, "not_found", "演示账号不存在。请用 copilot users create 创建用户并使用其令牌登录。")
+        raise ApiError(
+            404, "not_found", "演示账号不存在。请用 copilot users create 创建用户并使用其令牌登录。"
+        )
     ttl = svc.settings.session_ttl_s
     token = await run_in_threadpool(svc.auth.create_session, DEMO_USERID, ttl)
     return SessionOut(token=token, expires_in=ttl, user=me_of(user))

@@ -28,7 +28,9 @@ log = logging.getLogger("copilot.api.wecom")
 
 
 class LoginIn(BaseModel):
-    code: str = Field(min_length=1, max_length=512, description="企业微信 OAuth 跳转带回的 code（一次性，5 分钟有效）")
+    code: str = Field(
+        min_length=1, max_length=512, description="企业微信 OAuth 跳转带回的 code（一次性，5 分钟有效）"
+    )
 
 
 class JsConfig(BaseModel):
@@ -44,12 +46,19 @@ class JsConfig(BaseModel):
 def _wecom_failure(exc: Exception) -> ApiError:
     from copilot.wecom import WeComError
 
-    if isinstance(exc.__cause__, httpx.HTTPError) or (isinstance(exc, WeComError) and
-                                                        str(exc).startswith("企业微信服务器返回")):
-        return ApiError(503, "wecom_unavailable", "暂时无法连接企业微信服务器，请稍后重试。", None,
-                        headers={"Retry-After": "30"})
-    return ApiError(401, "wecom_login_failed", f"企业微信登录失败：{exc}",
-                    {"errcode": getattr(exc, "errcode", None)})
+    if isinstance(exc.__cause__, httpx.HTTPError) or (
+        isinstance(exc, WeComError) and str(exc).startswith("企业微信服务器返回")
+    ):
+        return ApiError(
+            503,
+            "wecom_unavailable",
+            "暂时无法连接企业微信服务器，请稍后重试。",
+            None,
+            headers={"Retry-After": "30"},
+        )
+    return ApiError(
+        401, "wecom_login_failed", f"企业微信登录失败：{exc}", {"errcode": getattr(exc, "errcode", None)}
+    )
 
 
 @router.post("/login", response_model=SessionOut, summary="企业微信侧边栏登录：code → 会话令牌")
@@ -63,8 +72,12 @@ async def login(body: LoginIn, svc: ServicesDep) -> SessionOut:
         raise _wecom_failure(exc) from exc
     user = await run_in_threadpool(svc.auth.find_user, userid)
     if user is None or user.disabled:
-        raise ApiError(403, "not_enrolled", "您的企业微信账号尚未开通客户经理助手，请联系管理员开通。",
-                       {"userid": userid})
+        raise ApiError(
+            403,
+            "not_enrolled",
+            "您的企业微信账号尚未开通客户经理助手，请联系管理员开通。",
+            {"userid": userid},
+        )
     ttl = svc.settings.session_ttl_s
     token = await run_in_threadpool(svc.auth.create_session, user.userid, ttl)
     return SessionOut(token=token, expires_in=ttl, user=me_of(user))
@@ -74,7 +87,9 @@ async def login(body: LoginIn, svc: ServicesDep) -> SessionOut:
 async def jsconfig(
     user: CurrentUser,
     svc: ServicesDep,
-    url: Annotated[str, Query(min_length=8, max_length=2048, description="当前页面完整 URL（# 之后的部分会被去掉）")],
+    url: Annotated[
+        str, Query(min_length=8, max_length=2048, description="当前页面完整 URL（# 之后的部分会被去掉）")
+    ],
 ) -> JsConfig:
     from copilot.wecom import WeComError
 
@@ -85,12 +100,18 @@ async def jsconfig(
     try:
         cfg = await run_in_threadpool(client.js_sdk_config, url, agent_id=svc.settings.wecom_agent_id)
     except WeComError as exc:
-        raise ApiError(503, "wecom_unavailable", f"获取企业微信 JS-SDK 签名失败：{exc}", None,
-                       headers={"Retry-After": "30"}) from exc
+        raise ApiError(
+            503,
+            "wecom_unavailable",
+            f"获取企业微信 JS-SDK 签名失败：{exc}",
+            None,
+            headers={"Retry-After": "30"},
+        ) from exc
     return JsConfig(appId=cfg["corpid"], **cfg)
 
 
 # --- callback URL (called by WeCom's servers; the signature is the authentication) ---------------
+
 
 def _xml_fields(text: str, *names: str) -> dict[str, str]:
     """Top-level fields of a WeCom XML message (expat refuses external entities and caps entity
@@ -108,7 +129,9 @@ def _crypto(svc: ServicesDep):  # type: ignore[no-untyped-def]
     s = svc.settings
     token, key = s.wecom_token.get_secret_value(), s.wecom_aes_key.get_secret_value()
     if not (token and key and s.wecom_corp_id):
-        raise ApiError(503, "wecom_not_configured", "未配置企业微信回调（Token / EncodingAESKey / corp_id）。")
+        raise ApiError(
+            503, "wecom_not_configured", "未配置企业微信回调（Token / EncodingAESKey / corp_id）。"
+        )
     try:
         return WeComCrypto(token, key, s.wecom_corp_id)
     except WeComCryptoError as exc:

@@ -119,6 +119,8 @@ def _evaluate(rules: RuleSet, index: int, doc, scan, facts: MessageFacts) -> lis
         spans = []
     if spans and rule.skip_deposit_sentences:
         spans = [s for s in spans if not facts.is_deposit_sentence(s[0], s[1])]
+    if rule.skip_questions and spans:
+        spans = [s for s in spans if not doc.in_question(s[0], s[1])]
     if rule.skip_sentences_with and spans:
         spans = [s for s in spans if not facts.in_sentence_with(rule.skip_sentences_with, doc, s[0], s[1])]
     hits = [Hit(*doc.span(s, e), term=t) for s, e, t in spans]

@@ -32,6 +32,7 @@ _SEPARATORS = (
 )
 _DENSE_RUN = re.compile(rf"(?:[^{_SEPARATORS}.]|(?<=\d)\.(?=\d))+")
 _SENTENCE_END = re.compile(r"[。!?;\n]")
+_CLAUSE_END = re.compile(r"[,。!?;:\n、]")
 _BARE_DROP = re.compile(r"[\W_]+")
 
 
@@ -86,6 +87,13 @@ class NormalizedText:
     def dense_span(self, start: int, end: int) -> tuple[int, int]:
         """Map a span of the original text to the dense text (the inverse of ``span``)."""
         return bisect_left(self.origin, start), bisect_left(self.origin, end)
+
+    def in_question(self, start: int, end: int) -> bool:
+        """Whether ``dense[start:end]`` sits in a clause that asks rather than states: the clause
+        ends with a question mark or with 吗 ("这个理财保本吗？", "一定能拿到2.9%吗")."""
+        m = _CLAUSE_END.search(self.dense, end)
+        stop = m.start() if m else len(self.dense)
+        return (m is not None and m.group() == "?") or self.dense[stop - 1 : stop] == "吗"
 
     def sentence_of(self, start: int, end: int) -> str:
         """The dense sentence holding ``dense[start:end]`` (bounded by 。!?; and line breaks)."""

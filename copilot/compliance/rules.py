@@ -140,6 +140,8 @@ class Rule(_Strict):
     skip_deposit_sentences: bool = False  # true statements about real deposits are not violations
     # Drop a hit whose sentence holds a word of these lexicons (e.g. advice against: 不建议).
     skip_sentences_with: list[str] = Field(default_factory=list)
+    # Drop a hit in a clause that asks ("这个理财保本吗？"): echoing a question is not a claim.
+    skip_questions: bool = False
     # Apply only when the message is about investing (lexicon investment_context_terms or a product).
     only_in_investment_context: bool = False
     scope: Scope = Field(default_factory=Scope)

@@ -11,11 +11,10 @@ import re
 from pathlib import Path
 
 from copilot.config import Settings
-from copilot.domain import RMProfile
 from copilot.drafting.cleanup import cited_numbers
 from copilot.drafting.facts import ProductFacts
 from copilot.drafting.prompting import render
-from copilot.drafting.scripts import fill_placeholders, load_script, placeholder_map
+from copilot.drafting.scripts import fill_placeholders, load_script, placeholder_values
 from copilot.drafting.sources import snippet
 from copilot.drafting.task import WritingTask
 
@@ -24,14 +23,6 @@ _EMOJI = re.compile(
     "[\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\ufe0f\u200d\u20e3\u2190-\u21ff\u2300-\u23ff]"
 )
 _SENT_END = "。！？!?\n"
-
-
-def placeholder_values(rm: RMProfile, settings: Settings) -> dict[str, str]:
-    name = rm.name.strip()
-    surname = name[1:2] if name.startswith(("小", "老")) and len(name) > 1 else name[:1]
-    branch_short = re.sub(r"^.*?银行", "", rm.branch) or rm.branch
-    resolve = {"rm.name": name, "rm.branch": rm.branch, "rm.branch_short": branch_short, "rm.surname": surname}
-    return {k: resolve.get(v, v) for k, v in placeholder_map(settings.prompts_dir).items()}
 
 
 def strip_emoji(text: str) -> str:
@@ -115,7 +106,7 @@ def _script_text(task: WritingTask, settings: Settings) -> tuple[str, int]:
     if script is None:
         return "", 0
     block = script.block_for(task.message or task.theme)
-    return fill_placeholders(block.text, placeholder_values(task.rm, settings)), task.script.n
+    return fill_placeholders(block.text, placeholder_values(task.rm, settings.prompts_dir)), task.script.n
 
 
 def _general(task: WritingTask) -> tuple[str, int]:

@@ -10,11 +10,12 @@ import jinja2
 
 from copilot.config import Settings
 from copilot.drafting.personas import Persona, PromptContentError
-from copilot.drafting.scripts import script_by_id
-from copilot.drafting.task import WritingTask
+from copilot.drafting.scripts import fill_placeholders, load_script, placeholder_values, script_by_id
+from copilot.drafting.task import Source, WritingTask
 
-SCRIPT_EXCERPT_CHARS = 160
-FEW_SHOT_CHARS = 110
+SCRIPT_EXCERPT_CHARS = 150
+FEW_SHOT_CHARS = 60
+MODEL_SOURCES = 3
 _EMOJI_RULES = {
     "none": "不用表情符号。",
     "sparing": "表情符号最多一个。",
@@ -49,13 +50,14 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[:limit].rstrip("，、；") + "…"
 
 
-@lru_cache(maxsize=16)
-def _few_shot(ids: tuple[str, ...], knowledge_dir: Path) -> str:
+def _few_shot(task: WritingTask, settings: Settings) -> str:
     examples = []
-    for doc_id in ids:
-        script = script_by_id(doc_id, knowledge_dir)
+    values = placeholder_values(task.rm, settings.prompts_dir)
+    for doc_id in task.persona.few_shot:
+        script = script_by_id(doc_id, settings.knowledge_dir)
         if script is not None:
-            examples.append("“" + _clip(script.blocks[0].text.replace("\n", ""), FEW_SHOT_CHARS) + "”")
+            text = fill_placeholders(script.blocks[0].text, values).replace("\n", "")
+            examples.append("“" + _clip(text, FEW_SHOT_CHARS) + "”")
     return "\n".join(examples)
 
 
@@ -86,33 +88,46 @@ def render_system(task: WritingTask, settings: Settings) -> str:
         rm=task.rm,
         persona=task.persona,
         emoji_rule=emoji_rule(task.persona),
-        few_shot=_few_shot(tuple(task.persona.few_shot), settings.knowledge_dir),
+        few_shot=_few_shot(task, settings),
     )
 
 
-def render_messages(task: WritingTask, settings: Settings) -> list[tuple[str, str]]:
-    """(role, content) pairs for ChatOpenAI: the static system prompt first, then this request."""
-    script_excerpt = ""
-    if task.script is not None:
-        from copilot.drafting.scripts import load_script
+def _script_excerpt(task: WritingTask, settings: Settings) -> str:
+    """The approved script's wording, placeholders filled, clipped: the example to follow."""
+    if task.script is None:
+        return ""
+    script = load_script(Path(task.script.hit.source_path))
+    if script is None:
+        return ""
+    block = script.block_for(task.message or task.theme)
+    filled = fill_placeholders(block.text, placeholder_values(task.rm, settings.prompts_dir))
+    return _clip(filled.replace("\n", ""), SCRIPT_EXCERPT_CHARS)
 
-        script = load_script(Path(task.script.hit.source_path))
-        if script is not None:
-            block = script.block_for(task.message or task.theme)
-            script_excerpt = _clip(block.text.replace("\n", ""), SCRIPT_EXCERPT_CHARS)
+
+def model_sources(task: WritingTask) -> list[Source]:
+    """The sources a model is shown: facts and guidance, not scripts (one script is shown whole)."""
+    return [s for s in task.sources if s.hit.doc_type != "script"][:MODEL_SOURCES]
+
+
+def render_messages(task: WritingTask, settings: Settings) -> list[tuple[str, str]]:
+    """(role, content) pairs for ChatOpenAI.
+
+    The system message is the fixed part (cached prefix) followed by this request's context; the
+    customer's words are the user turn, as in any chat, so a small model answers the customer
+    instead of replying to its instructions. Earlier turns become user/assistant turns.
+    """
     common = {
         "rm": task.rm,
         "persona": task.persona,
-        "sources": task.sources,
-        "script_excerpt": script_excerpt,
+        "sources": model_sources(task),
+        "script_excerpt": _script_excerpt(task, settings),
         "feedback": task.feedback,
     }
     if task.kind == "post":
-        user = render(
-            "post.md.j2", settings, theme=task.theme, brief=task.brief, channel=task.channel, **common
-        )
+        context = render("post.md.j2", settings, channel=task.channel, **common)
+        turns = [("human", render("post_request.md.j2", settings, theme=task.theme, brief=task.brief))]
     else:
-        user = render(
+        context = render(
             "reply.md.j2",
             settings,
             customer_line=customer_line(task),
@@ -120,8 +135,8 @@ def render_messages(task: WritingTask, settings: Settings) -> list[tuple[str, st
             alternatives=task.alternatives,
             ceiling=task.ceiling,
             scenarios=task.scenarios,
-            history=task.history[-4:],
-            message=task.message,
             **common,
         )
-    return [("system", render_system(task, settings)), ("human", user)]
+        turns = [("human" if t.role == "customer" else "ai", t.text) for t in task.history[-4:]]
+        turns.append(("human", task.message))
+    return [("system", render_system(task, settings) + "\n" + context), *turns]

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from copilot.domain import DocType
+from copilot.domain import DocType, RMProfile
 from copilot.knowledge import KnowledgeError, read_document
 
 _SECTION = re.compile(r"^##\s+(.+?)\s*$", re.M)
@@ -176,3 +176,16 @@ def script_by_id(doc_id: str, knowledge_dir: Path) -> ApprovedScript | None:
         if script is not None and script.doc_id == doc_id:
             return script
     return None
+
+
+def placeholder_values(rm: RMProfile, prompts_dir: Path) -> dict[str, str]:
+    name = rm.name.strip()
+    surname = name[1:2] if name.startswith(("小", "老")) and len(name) > 1 else name[:1]
+    branch_short = re.sub(r"^.*?银行", "", rm.branch) or rm.branch
+    resolve = {
+        "rm.name": name,
+        "rm.branch": rm.branch,
+        "rm.branch_short": branch_short,
+        "rm.surname": surname,
+    }
+    return {k: resolve.get(v, v) for k, v in placeholder_map(prompts_dir).items()}

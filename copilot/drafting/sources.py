@@ -62,7 +62,7 @@ def snippet(text: str, query: str, max_chars: int = 90) -> str:
     sentences rather than sent whole.
     """
     plain = "\n".join(_MARKUP.sub("", line).replace("|", "，").strip(" ，") for line in text.splitlines())
-    sentences = [s.strip() for s in _SENTENCE.findall(plain) if len(s.strip()) > 3]
+    sentences = [s.strip() for s in _SENTENCE.findall(plain) if len(s.strip()) > 3 and "示例材料" not in s]
     if not sentences:
         return plain[:max_chars]
     q = _bigrams(query)
@@ -141,11 +141,9 @@ def _best_script(
                 continue
         tag_overlap = len(wanted & set(script.tags))
         named = sum(1 for t in script.tags if len(t) >= 2 and t in message)
-        if scenario.id == "general":
-            ok = named > 0 or script.product_code in in_scope
-        else:
-            ok = tag_overlap > 0
-        if not ok:
+        # a general question must name the script's subject; otherwise the scenario's tags decide
+        fits = named > 0 or script.product_code in in_scope if scenario.id == "general" else tag_overlap > 0
+        if not fits:
             continue
         score = 2 * tag_overlap + named + (3 if script.product_code in in_scope else 0) - 0.1 * rank
         if best is None or score > best[0]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -18,6 +19,13 @@ class Source:
     n: int
     hit: Hit
     snippet: str
+
+    @property
+    def label(self) -> str:
+        """A short name for the prompt: compact titles keep a small model's prompt short."""
+        title = re.sub(r"^(青禾理财|青禾代销|青禾银行|青禾)\s*", "", self.hit.title)
+        title = title if len(title) <= 14 else title[:14] + "…"
+        return f"{title}·{self.hit.heading}" if self.hit.heading else title
 
     def citation(self) -> Citation:
         return Citation(

@@ -81,8 +81,9 @@ class RedTeamGolden(BaseModel):
 
 def load_cases(ctx: EvalContext) -> tuple[list[str], list[RedTeamCase]]:
     path = ctx.settings.eval_dir / "redteam" / "cases.yaml"
+    raw = read_yaml(path)
     try:
-        golden = RedTeamGolden.model_validate(read_yaml(path))
+        golden = RedTeamGolden.model_validate(raw)
         for p in golden.forbidden_everywhere:
             re.compile(p)
     except (ValueError, re.error) as exc:

@@ -17,13 +17,17 @@ def ingest_command(
 ) -> None:
     """索引知识库（增量：未变的文件不重新嵌入，已删除的文件移出索引）。"""
     from rich.console import Console
+    from rich.markup import escape
 
     from copilot.retrieval import ingest
 
     console = Console(stderr=True)
     report = ingest(list(paths) if paths else None, progress=not quiet)
     for path, message in report.failed:
-        console.print(f"[red]失败[/] {message}" if path in message else f"[red]失败[/] {path}: {message}")
+        # escape: "[risk_level]" in a message is the field name, not rich markup; soft_wrap keeps
+        # long paths on one line
+        line = message if path in message else f"{path}: {message}"
+        console.print(f"[red]失败[/] {escape(line)}", soft_wrap=True)
     typer.echo(report.summary())
     if report.failed:
         raise typer.Exit(1)
@@ -57,7 +61,9 @@ def search_command(
         typer.echo(json.dumps([h.model_dump() for h in hits], ensure_ascii=False, indent=2))
         return
     from rich.console import Console
+    from rich.markup import escape
     from rich.panel import Panel
+    from rich.text import Text
 
     console = Console()
     if not hits:
@@ -65,7 +71,9 @@ def search_command(
     for n, h in enumerate(hits, 1):
         where = f"{h.source_path}" + (f" · {h.heading}" if h.heading else "")
         dated = " · ".join(x for x in (f"版本 {h.version}" if h.version else "", h.effective_date) if x)
-        console.print(Panel(h.text, title=f"[{n}] {h.title}", subtitle=f"{where}  {dated}  score={h.score:.4f}",
+        # knowledge text is data, not rich markup
+        console.print(Panel(Text(h.text), title=escape(f"[{n}] {h.title}"),
+                            subtitle=escape(f"{where}  {dated}  score={h.score:.4f}"),
                             title_align="left", subtitle_align="left"))
 
 

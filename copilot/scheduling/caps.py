@@ -64,12 +64,12 @@ class CapLedger:
         month = _month_key(day)
         limit = p.month_limit(day.year, day.month)
         if self._month[(group_id, month)] >= limit:
-            return f"{month} 已达每月上限 {limit} 条"
+            return f"{month} 的每月上限 {limit} 条已排满"
         week = tuple(day.isocalendar())[:2]
         if p.per_week is not None and self._week[(group_id, week)] >= p.per_week:
-            return f"{week[0]} 年第 {week[1]} 周已达每周上限 {p.per_week} 条"
+            return f"{week[0]} 年第 {week[1]} 周的每周上限 {p.per_week} 条已排满"
         if p.per_day is not None and self._day[(group_id, day)] >= p.per_day:
-            return f"{day:%m-%d} 已达每天上限 {p.per_day} 条"
+            return f"{day:%m-%d} 的每天上限 {p.per_day} 条已排满"
         return None
 
     def take(self, group_id: str, day: dt.date) -> None:

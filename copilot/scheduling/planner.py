@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -382,32 +382,24 @@ def _apply_holidays(
     return kept, left
 
 
-def _spread_rank(n: int) -> list[int]:
-    """rank[i] for n items in time order: the order in which a van der Corput sequence visits them,
-    so the first k picks of any k are spread evenly over the period."""
-    rank = [-1] * n
-    taken = 0
-    j = 0
-    size = 1
-    while size < n:
-        size *= 2
-    while taken < n and j < 2 * size:
-        # bit-reversed fraction of j
-        x, denom, k = 0.0, 1.0, j
-        while k:
-            denom *= 2
-            x += (k & 1) / denom
-            k >>= 1
-        pos = int(x * n)
-        if rank[pos] < 0:
-            rank[pos] = taken
-            taken += 1
-        j += 1
-    for i in range(n):  # safety net, unreachable for the sizes above
-        if rank[i] < 0:
-            rank[i] = taken
-            taken += 1
-    return rank
+def _spread_order(same: list[_Candidate]) -> list[_Candidate]:
+    """Posts of one priority in the order a tight cap should keep them: farthest-point first, so
+    any first k are spread over the period; among near-equal distances (within two days) a theme
+    kept less often wins, so a cap of 4 keeps four different weekly columns, not four Tuesdays."""
+    if not same:
+        return []
+    remaining = sorted(same, key=lambda c: (c.day, c.time))
+    order = [remaining.pop(0)]
+    nearest = [abs((c.day - order[0].day).days) for c in remaining]
+    used: Counter[str] = Counter({order[0].theme: 1})
+    while remaining:
+        best = max(range(len(remaining)), key=lambda i: (nearest[i] // 2, -used[remaining[i].theme], -i))
+        pick = remaining.pop(best)
+        nearest.pop(best)
+        order.append(pick)
+        used[pick.theme] += 1
+        nearest = [min(d, abs((c.day - pick.day).days)) for d, c in zip(nearest, remaining, strict=True)]
+    return order
 
 
 def _apply_cap(
@@ -420,9 +412,7 @@ def _apply_cap(
         by_priority[c.priority].append(c)
     order: list[_Candidate] = []
     for prio in sorted(by_priority, reverse=True):
-        same = by_priority[prio]
-        rank = _spread_rank(len(same))
-        order += [c for _, c in sorted(zip(rank, same, strict=True), key=lambda rc: rc[0])]
+        order += _spread_order(by_priority[prio])
     kept: list[_Candidate] = list(free)
     left: list[LeftOut] = []
     for c in order:

@@ -13,9 +13,13 @@ from copilot.compliance.validators.base import RuleRun
 
 
 def unqualified_past_performance(run: RuleRun) -> list[Hit]:
+    doc = run.facts.doc
+    figure = run.params.get("figure_pattern")
+    if figure:  # performance is shown only where a figure (or a ranking) is given
+        figure_re = re.compile(figure)
+        run.hits = [h for h in run.hits if figure_re.search(doc.sentence_of(*doc.dense_span(h.start, h.end)))]
     if not run.hits:
         return []
-    doc = run.facts.doc
     bare = doc.bare()
     has_warning = any(bare_form(w) in bare for w in run.param("warnings"))
     has_period = any(re.search(p, doc.light) for p in run.param("period_patterns"))
