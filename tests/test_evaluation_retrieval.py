@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import pytest
@@ -52,7 +53,7 @@ def test_suite_scores_both_sets(tmp_path, mini_shared, kb_settings):
     assert result.metrics["clauses.r@5"] >= 0.9  # twelve clauses: the right one is near the top
     (chart,) = result.charts
     assert all(len(v) == 10 for v in chart.series.values())
-    assert all(b >= a for v in chart.series.values() for a, b in zip(v, v[1:], strict=False))
+    assert all(b >= a for v in chart.series.values() for a, b in itertools.pairwise(v))
 
     # the clause index is cached by corpus hash: a second pass embeds nothing
     clauses = read_jsonl(mini_shared / retrieval.FIN_EVA / retrieval.CORPUS_FILE, retrieval.Clause)
@@ -78,11 +79,16 @@ def test_corpus_key_follows_content(tmp_path):
     assert retrieval.corpus_key(a) != key
 
 
-def test_clause_file_keeps_id_and_first_line_as_title():
+def test_clause_file_reads_back_as_a_knowledge_document(tmp_path):
+    from copilot.knowledge import read_document
 
-    text = retrieval.clause_markdown(retrieval.Clause(doc_id="clause-9", text="12-深度昏迷\n指因疾病……"))
-    assert text.startswith("---\n")
-    assert '"clause-9"' in text and '"12-深度昏迷"' in text
+    f = tmp_path / "clause-9.md"
+    f.write_text(
+        retrieval.clause_markdown(retrieval.Clause(doc_id="clause-9", text="12-深度昏迷\n指因疾病……"))
+    )
+    doc = read_document(f)
+    assert doc.meta.id == "clause-9" and doc.meta.title == "12-深度昏迷"
+    assert doc.body.strip().startswith("12-深度昏迷")
 
 
 def test_missing_shared_data_says_where_to_point(tmp_path):
