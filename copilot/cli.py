@@ -33,6 +33,9 @@ _scheduling.register(app)
 from copilot.api import commands as _api  # noqa: E402
 
 _api.register(app)
+from copilot.drafting import commands as _drafting  # noqa: E402
+
+_drafting.register(app)
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -130,6 +130,11 @@ def test_demo_sign_in_only_for_direct_loopback_requests(api_settings) -> None:  
         # signing out ends the session
         assert local.post("/v1/auth/logout", headers=headers).json() == {"revoked": True}
         assert local.get("/v1/me", headers=headers).status_code == 401
+    # offered only while the demo account exists and is enabled
+    app.state.services.auth.disable_user(DEMO_USERID)
+    with TestClient(app, client=("127.0.0.1", 50000)) as local:
+        assert local.get("/v1/auth/options").json()["dev_login"] is False
+        assert local.post("/v1/auth/dev-login").status_code == 404
     with TestClient(app, client=("10.1.2.3", 50000)) as remote:
         assert remote.get("/v1/auth/options").json()["dev_login"] is False
         assert remote.post("/v1/auth/dev-login").status_code == 404

@@ -144,6 +144,8 @@ def test_empty_index_returns_nothing(tmp_path: Path) -> None:
 
 LAWS_CACHE = CHECKOUT / ".data" / "test-laws-cache"
 RELATED_PARTY_QUERY = "银行能不能给董事、高管的亲属发放信用贷款"
+# a cold cache embeds every statute (~4 CPU-minutes, far more wall time on a shared machine)
+laws_timeout = pytest.mark.timeout(1800)
 
 
 @pytest.fixture(scope="module")
@@ -173,6 +175,7 @@ def laws_retriever(laws_settings: Settings) -> Retriever:
     return Retriever(laws_settings)
 
 
+@laws_timeout
 def test_related_party_loans_find_article_40(laws_retriever: Retriever) -> None:
     hits = laws_retriever.search(RELATED_PARTY_QUERY, k=3)
     found = [h for h in hits if h.title == "中华人民共和国商业银行法" and h.heading.endswith("第四十条")]
@@ -183,6 +186,7 @@ def test_related_party_loans_find_article_40(laws_retriever: Retriever) -> None:
     assert Path(art.source_path).name == "商业银行法(2015-08-29).md"
 
 
+@laws_timeout
 def test_statutes_are_indexed_one_chunk_per_article(laws_retriever: Retriever) -> None:
     r = laws_retriever
     assert len(r) > 1000
@@ -199,6 +203,7 @@ def cli_env(laws_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterato
     get_settings.cache_clear()
 
 
+@laws_timeout
 def test_search_command_in_the_laws_data_dir(cli_env: None) -> None:
     app = typer.Typer()
     register(app)

@@ -30,7 +30,7 @@ def serve(
     from copilot.auth import AuthStore
     from copilot.config import get_settings
 
-    console = Console(stderr=True)
+    console = Console(stderr=True, soft_wrap=True)
     settings = get_settings()
     settings = settings.model_copy(update={"host": host or settings.host, "port": port or settings.port})
     local = is_loopback(settings.host)

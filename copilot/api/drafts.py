@@ -221,6 +221,11 @@ async def stream_ticket(user: CurrentUser, svc: ServicesDep) -> AsyncIterator[Ti
 _DONE = object()
 
 
+def sse(event: str, data: Any) -> ServerSentEvent:
+    """One event; its JSON keeps Chinese readable on the wire (curl -N shows text, not \\u escapes)."""
+    return sse(event, raw_data=json.dumps(data, ensure_ascii=False))
+
+
 def _next(it: Iterator[dict[str, Any]]) -> Any:
     return next(it, _DONE)
 
@@ -249,13 +254,12 @@ async def stream_draft(
 
     gate = svc.gate
     if gate.must_wait(ticket):
-        yield ServerSentEvent(
-            event="queued", data={"position": gate.position(ticket) + 1, "message": "使用人数较多，正在排队…"}
+        yield sse("queued", data={"position": gate.position(ticket) + 1, "message": "使用人数较多，正在排队…"}
         )
     try:
         await gate.wait(ticket)
     except ApiError as exc:  # waited too long: tell the client in-band, the status is already 200
-        yield ServerSentEvent(event="error", data=error_body(exc.code, exc.message, exc.detail))
+        yield sse("error", data=error_body(exc.code, exc.message, exc.detail))
         return
 
     started = time.perf_counter()
@@ -268,15 +272,14 @@ async def stream_draft(
                 break
             kind = event.get("type")
             if kind == "token":
-                yield ServerSentEvent(event="token", data={"text": str(event.get("text", ""))})
+                yield sse("token", data={"text": str(event.get("text", ""))})
             elif kind in ("fallback", "retry"):  # the text starts over: the client clears its preview
-                yield ServerSentEvent(event=kind, data={"reason": str(event.get("reason", ""))})
+                yield sse(kind, data={"reason": str(event.get("reason", ""))})
             elif kind == "final":
                 final = _draft_of(event)
     except Exception:
         log.exception("streaming draft failed; answering a blocked draft")
-        yield ServerSentEvent(
-            event="error",
+        yield sse("error",
             data=error_body("draft_failed", "起草过程中出错，已停止。本条草稿不能发送，请重试。", None),
         )
     finally:
@@ -290,4 +293,4 @@ async def stream_draft(
     final = await run_in_threadpool(_finalise, final, body, svc.settings)
     final.timings["api_total_ms"] = round((time.perf_counter() - started) * 1000, 1)
     final = await _record(svc, user, body, final)
-    yield ServerSentEvent(event="final", data=final.model_dump(mode="json"))
+    yield sse("final", data=final.model_dump(mode="json"))

@@ -67,8 +67,12 @@ async def me(user: CurrentUser) -> Me:
 @router.get("/auth/options", response_model=AuthOptions, summary="可用的登录方式（无需登录）")
 async def auth_options(request: Request, svc: ServicesDep) -> AuthOptions:
     s = svc.settings
+    dev = svc.dev_login and is_direct_local_request(request)
+    if dev:  # offered only while the demo account exists and is enabled
+        demo = await run_in_threadpool(svc.auth.find_user, DEMO_USERID)
+        dev = demo is not None and not demo.disabled
     return AuthOptions(
-        dev_login=svc.dev_login and is_direct_local_request(request),
+        dev_login=dev,
         wecom=svc.wecom_configured(),
         corp_id=s.wecom_corp_id,
         agent_id=s.wecom_agent_id,

@@ -5,9 +5,32 @@
 Writers: "openai" (a configured OpenAI-compatible endpoint), "local" (the embedded model, served
 by xllamacpp on 127.0.0.1 and driven through the same client), "template" (approved scripts plus
 exact product facts). See docs/drafting.md.
+
+Names are imported on first use so that `copilot --help` does not load the model client.
 """
 
-from copilot.drafting.pipeline import compose_post, draft_reply, stream_reply
-from copilot.drafting.request import DraftingInputError, DraftRequest
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from copilot.drafting.pipeline import compose_post, draft_reply, stream_reply
+    from copilot.drafting.request import DraftingInputError, DraftRequest
 
 __all__ = ["DraftRequest", "DraftingInputError", "compose_post", "draft_reply", "stream_reply"]
+
+_WHERE = {
+    "DraftRequest": "copilot.drafting.request",
+    "DraftingInputError": "copilot.drafting.request",
+    "compose_post": "copilot.drafting.pipeline",
+    "draft_reply": "copilot.drafting.pipeline",
+    "stream_reply": "copilot.drafting.pipeline",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        import importlib
+
+        return getattr(importlib.import_module(_WHERE[name]), name)
+    raise AttributeError(f"module 'copilot.drafting' has no attribute {name!r}")

@@ -218,6 +218,8 @@ def _run(
         check_s += time.perf_counter() - t0
         if verdict.verdict != "block":
             break
+        if any(f.category == "internal" for f in verdict.findings):
+            break  # the checker itself failed: rewriting cannot help, and nothing may pass unchecked
         if current.name != "template":
             if retries_left > 0:
                 retries_left -= 1

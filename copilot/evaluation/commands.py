@@ -76,6 +76,7 @@ def eval_command(
 ) -> None:
     """运行评测集，计算指标并与阈值比较；有退化时以非零状态退出，并写出 JSON/Markdown/HTML 报告。"""
     from rich.console import Console
+    from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from copilot.config import get_settings
@@ -91,7 +92,7 @@ def eval_command(
     try:
         thresholds = load_thresholds(path)
     except EvalInputError as exc:
-        err.print(f"[red]错误:[/red] {exc}")
+        err.print(f"[red]错误:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
 
     ctx = EvalContext(
@@ -128,11 +129,11 @@ def eval_command(
         failed = [c for c in s.checks if not c.ok]
         err.print(f"[{colour}]{s.suite}: {STATUS_ZH[s.status]}[/{colour}] ({s.duration_s:.1f}s)")
         if s.error:
-            err.print(f"  {s.error}")
+            err.print(f"  {escape(s.error)}")
         for c in failed:
             value = "缺失" if c.value is None else f"{c.value:.3f}"
-            err.print(f"  {c.metric} = {value}: {c.note}")
-    err.print("报告: " + ", ".join(str(f) for f in files))
+            err.print(f"  {escape(c.metric)} = {value}: {c.note}")
+    err.print("报告: " + escape(", ".join(str(f) for f in files)))
     raise typer.Exit(report.exit_code)
 
 

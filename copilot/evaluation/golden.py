@@ -20,7 +20,8 @@ M = TypeVar("M", bound=BaseModel)
 def _first_error(exc: ValidationError) -> str:
     err = exc.errors()[0]
     where = ".".join(str(x) for x in err["loc"])
-    return f"{where}: {err['msg']}" if where else err["msg"]
+    msg = err["msg"].removeprefix("Value error, ")
+    return f"{where}: {msg}" if where else msg
 
 
 def read_jsonl(path: Path, model: type[M]) -> list[M]:

@@ -60,7 +60,7 @@ def load_thresholds(path: Path) -> Thresholds:
             try:
                 out[str(suite)][str(metric)] = Bound.model_validate(bound)
             except ValidationError as exc:
-                msg = exc.errors()[0]["msg"]
+                msg = exc.errors()[0]["msg"].removeprefix("Value error, ")
                 raise EvalInputError(f"{path} [{suite}.{metric}]: {msg}") from exc
     return out
 

@@ -18,6 +18,7 @@
     playbook: "客群经营手册", regulation: "法规条文", other: "其他",
   };
   const CHANNEL = { group: "客户群群发", moments: "客户朋友圈", one_to_one: "一对一群发" };
+  const FORMAT = { text: "文字", image: "图片/海报", video: "短视频", link: "H5 链接", miniprogram: "小程序" };
   const WEEKDAY = ["周一", "周二", "周三", "周四", "周五", "周六", "周日"];
 
   const state = {
@@ -221,7 +222,7 @@
     $("who").textContent = `${user.name}（${user.role_name}）`;
     loadProducts();
     initSchedule();
-    if (window.ww && state.options && state.options.wecom) registerWeCom();
+    loadWeComSdk().then((ok) => { if (ok && state.options && state.options.wecom) registerWeCom(); });
   }
 
   function signOut(message) {
@@ -230,7 +231,20 @@
     showLogin(message);
   }
 
-  // --- WeCom JS-SDK (present only when the bank serves it with the sidebar page) -------------
+  // --- WeCom JS-SDK ------------------------------------------------------------------------
+  // The bank serves WeCom's JS-SDK build from this same origin (copilot/web/vendor/, see
+  // docs/api.md); it is loaded only inside WeCom, so a browser never asks for it.
+  function loadWeComSdk() {
+    return new Promise((resolve) => {
+      if (window.ww) { resolve(true); return; }
+      if (!inWeCom) { resolve(false); return; }
+      const s = el("script", { src: "/vendor/wecom-jssdk.js" });
+      s.addEventListener("load", () => resolve(Boolean(window.ww)));
+      s.addEventListener("error", () => resolve(false));
+      document.head.append(s);
+    });
+  }
+
   function registerWeCom() {
     const sign = async (url) => getJSON("/v1/wecom/jsconfig", { url });
     try {
@@ -391,8 +405,9 @@
       if (state.editing) {
         area.value = area.value || state.draft.draft;
         $("edit-btn").textContent = "取消编辑";
-        $("send-btn").disabled = false;
+        $("send-btn").disabled = state.actionDone;
         $("send-btn").textContent = "检查并发送";
+        $("copy-btn").disabled = true;
       } else {
         area.value = "";
         $("edit-btn").textContent = "编辑";
@@ -420,12 +435,16 @@
     return state.editing ? $("draft-edit").value : (state.draft ? state.draft.draft : "");
   }
 
+  // Only a checked, sendable draft can be copied or sent as it is; an edited text goes through
+  // "检查并发送", which the server checks again before it is recorded and put into the chat.
   function updateSendButton() {
     const d = state.draft;
     const send = $("send-btn");
+    const ok = Boolean(d && d.sendable) && !state.actionDone;
     send.textContent = "发送";
-    send.disabled = !d || !d.sendable || state.actionDone;
+    send.disabled = !ok;
     send.title = d && !d.sendable ? "未通过合规检查的草稿不能发送；可编辑后重新检查。" : "";
+    $("copy-btn").disabled = !ok;
   }
 
   function renderDraft(d) {
@@ -534,7 +553,7 @@
         setStatus(status, await putIntoChat(text), "ok");
       }
       state.actionDone = true;
-      for (const b of $("actions").querySelectorAll("button")) b.disabled = b.id === "copy-btn" ? false : true;
+      for (const b of $("actions").querySelectorAll("button")) b.disabled = true;
     } catch (err) {
       setStatus(status, explain(err), "error");
       const verdict = err.detail && err.detail.verdict;
@@ -697,7 +716,7 @@
       el("div", { class: "result-head" }, el("span", { class: "badge " + v.cls }, v.label),
         el("strong", {}, s.theme)),
       el("div", { class: "small muted" },
-        [s.at.slice(0, 16).replace("T", " "), CHANNEL[s.channel] || s.channel, s.format,
+        [s.at.slice(0, 16).replace("T", " "), CHANNEL[s.channel] || s.channel, FORMAT[s.format] || s.format,
           (s.groups || []).join("、")].filter(Boolean).join(" · ")),
       el("p", { class: "bubble-text" }, s.copy || ""));
     const findings = el("ul", { class: "findings" });
