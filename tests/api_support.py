@@ -6,6 +6,7 @@ Every test gets its own audit database; the index is the session's ``kb_settings
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 from collections.abc import Iterator
@@ -50,7 +51,9 @@ USERS = [
 ]
 
 
+@contextlib.contextmanager
 def make_api(settings: Settings, **app_kw: Any) -> Iterator[Api]:
+    """A real app on ``settings`` with four users (rm1, rm2, comp1, admin1) and a test client."""
     app = create_app(settings, **app_kw)
     auth = app.state.services.auth
     tokens = {userid: auth.create_user(name, role, userid=userid)[1] for userid, name, role in USERS}
@@ -68,7 +71,8 @@ def api_settings(kb_settings: Settings, tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def api(api_settings: Settings) -> Iterator[Api]:
-    yield from make_api(api_settings)
+    with make_api(api_settings) as a:
+        yield a
 
 
 @pytest.fixture

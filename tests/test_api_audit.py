@@ -15,8 +15,10 @@ from copilot.store import verify_export_lines
 
 
 def _checks(api: Api, n: int, user: str = "rm1") -> list[str]:
-    return [api.post("/v1/check", as_user=user, json={"text": f"您好，第{i}条消息。"}).json()["audit_id"]
-            for i in range(n)]
+    return [
+        api.post("/v1/check", as_user=user, json={"text": f"您好，第{i}条消息。"}).json()["audit_id"]
+        for i in range(n)
+    ]
 
 
 def test_queries_are_paginated_newest_first(api: Api) -> None:

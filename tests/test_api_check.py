@@ -49,7 +49,7 @@ def test_every_check_is_recorded_with_its_actor(api: Api) -> None:
 
 def test_a_broken_rule_pack_blocks_everything(content_copy) -> None:  # type: ignore[no-untyped-def]
     (content_copy.guardrails_dir / "guarantee.yaml").write_text("rules: [ {id: broken", encoding="utf-8")
-    for api in make_api(content_copy):
+    with make_api(content_copy) as api:
         body = api.post("/v1/check", json={"text": HONEST}).json()
         assert body["verdict"] == "block" and body["sendable"] is False
         errors = [f for f in body["findings"] if f["rule"] == "internal-error"]

@@ -3,17 +3,23 @@ packs: cited, checked, audited drafts; SSE framing; what the RM did with a draft
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from api_support import *  # noqa: F403
 from api_support import Api, error_of, make_api, sse_events
+from fakes.openai_server import FakeOpenAIServer
 
 PENSION_Q = "这个养老理财保本吗？能拿到3.5%吗？"
 RESIDENT_ID = "110101199003074514"
 
 
 def _body(message: str = PENSION_Q, **customer: Any) -> dict[str, Any]:
-    return {"message": message, "customer": {"segment": "pension", "risk_level": "C2", "age_band": "60+", **customer}}
+    return {
+        "message": message,
+        "customer": {"segment": "pension", "risk_level": "C2", "age_band": "60+", **customer},
+    }
 
 
 def test_a_json_draft_is_cited_checked_and_audited(api: Api) -> None:
@@ -83,7 +89,9 @@ def test_sent_as_drafted_is_checked_again_and_recorded(api: Api) -> None:
     record = api.get(f"/v1/audit/{d['audit_id']}").json()
     assert [a["payload"]["action"] for a in record["actions"]] == ["sent"]
     # "sent" means exactly the draft: a different text must go through "edited"
-    resp = api.post(f"/v1/audit/{d['audit_id']}/action", json={"action": "sent", "final_text": d["draft"] + "！"})
+    resp = api.post(
+        f"/v1/audit/{d['audit_id']}/action", json={"action": "sent", "final_text": d["draft"] + "！"}
+    )
     assert resp.status_code == 422
 
 
@@ -96,7 +104,9 @@ def test_an_edited_text_is_checked_before_it_may_be_sent(api: Api) -> None:
     assert err["code"] == "blocked" and err["detail"]["verdict"]["verdict"] == "block"
     assert err["detail"]["verdict"]["findings"]
 
-    fixable = api.post(url, json={"action": "edited", "final_text": f"阿姨，请把身份证号{RESIDENT_ID}发我登记一下。"})
+    fixable = api.post(
+        url, json={"action": "edited", "final_text": f"阿姨，请把身份证号{RESIDENT_ID}发我登记一下。"}
+    )
     assert fixable.status_code == 422 and error_of(fixable)["code"] == "needs_revision"
     revised = error_of(fixable)["detail"]["verdict"]["revised"]
     assert revised and RESIDENT_ID not in revised
@@ -119,7 +129,7 @@ def test_discarding_is_recorded(api: Api) -> None:
 
 def test_when_the_guardrail_fails_nothing_is_approved(content_copy) -> None:  # type: ignore[no-untyped-def]
     (content_copy.guardrails_dir / "disclosure.yaml").write_text("rules: {oops", encoding="utf-8")
-    for api in make_api(content_copy):
+    with make_api(content_copy) as api:
         d = api.post("/v1/drafts", json=_body()).json()
         assert d["verdict"] == "block" and d["sendable"] is False
         assert any(f["rule"] == "internal-error" for f in d["findings"])
@@ -127,6 +137,63 @@ def test_when_the_guardrail_fails_nothing_is_approved(content_copy) -> None:  # 
             final = sse_events(resp)[-1]
         assert final[0] == "final" and final[1]["verdict"] == "block" and final[1]["sendable"] is False
         # and a blocked draft can never be recorded as sent
-        resp = api.post(f"/v1/audit/{d['audit_id']}/action", json={"action": "sent", "final_text": d["draft"]})
+        resp = api.post(
+            f"/v1/audit/{d['audit_id']}/action", json={"action": "sent", "final_text": d["draft"]}
+        )
         assert resp.status_code == 422 and error_of(resp)["code"] == "blocked"
         assert api.get(f"/v1/audit/{d['audit_id']}").json()["actions"] == []
+
+
+# --- a model server speaking the OpenAI protocol (a fake one on 127.0.0.1) ---------------------
+
+MODEL_REPLY = (
+    "阿姨您好，这款养老理财不保本，业绩比较基准不是收益承诺[1]。理财非存款、产品有风险、投资须谨慎。"
+)
+
+
+@pytest.fixture
+def llm(api_settings) -> Iterator[tuple[Api, FakeOpenAIServer]]:  # type: ignore[no-untyped-def]
+    with FakeOpenAIServer() as srv:
+        settings = api_settings.model_copy(
+            update={"llm_base_url": srv.base_url, "llm_model": "fake-model", "writer": "openai"}
+        )
+        with make_api(settings) as api:
+            yield api, srv
+
+
+def test_model_tokens_stream_as_they_arrive(llm: tuple[Api, FakeOpenAIServer]) -> None:
+    api, srv = llm
+    srv.reset(replies=[MODEL_REPLY])
+    with api.client.stream("POST", "/v1/drafts/stream", json=_body(), headers=api.auth("rm1")) as resp:
+        raw = resp.read().decode("utf-8")
+    assert "阿姨" in raw  # Chinese stays readable on the wire
+    events = sse_events(_Lines(raw))
+    tokens = [d["text"] for k, d in events if k == "token"]
+    assert len(tokens) > 3 and "".join(tokens).startswith("阿姨您好")
+    final = events[-1][1]
+    assert events[-1][0] == "final" and final["writer"] == "openai" and final["model"] == "fake-model"
+    assert final["sendable"] is True and "不保本" in final["draft"]
+    assert api.services.gate.concurrency == 4  # a model server batches: more than one at a time
+
+
+def test_a_model_dying_mid_stream_falls_back_and_says_so(llm: tuple[Api, FakeOpenAIServer]) -> None:
+    api, srv = llm
+    srv.reset(mode="die", replies=[MODEL_REPLY])
+    with api.client.stream("POST", "/v1/drafts/stream", json=_body(), headers=api.auth("rm1")) as resp:
+        events = sse_events(resp)
+    kinds = [k for k, _ in events]
+    assert "fallback" in kinds and kinds[-1] == "final"
+    assert kinds.index("fallback") < kinds.index("final")
+    final = events[-1][1]
+    assert final["writer"] == "template" and final["fallback_reason"] and final["sendable"] is True
+    assert api.services.gate.stats()["active"] == 0
+
+
+class _Lines:
+    """Feed already-read SSE text to ``sse_events``."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def iter_lines(self) -> Iterator[str]:
+        yield from self.text.splitlines()

@@ -46,7 +46,7 @@ def test_unknown_api_path_and_method_use_the_same_shape(api: Api) -> None:
 
 def test_request_body_over_the_limit_is_413(api_settings) -> None:  # type: ignore[no-untyped-def]
     small = api_settings.model_copy(update={"max_request_bytes": 4096})
-    for api in make_api(small):
+    with make_api(small) as api:
         big = {"text": "您好" * 3000}  # ~18 KB of UTF-8
         resp = api.post("/v1/check", json=big)
         assert resp.status_code == 413

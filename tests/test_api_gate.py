@@ -110,7 +110,7 @@ def _wait_until(cond: Any, timeout: float = 30.0) -> None:
 
 
 def test_a_full_queue_is_a_503_with_retry_advice(api_settings) -> None:  # type: ignore[no-untyped-def]
-    for api in make_api(api_settings.model_copy(update={"model_queue_size": 0})):
+    with make_api(api_settings.model_copy(update={"model_queue_size": 0})) as api:
         ticket = _hold(api)
         for path in ("/v1/drafts", "/v1/drafts/stream", "/v1/schedules"):
             body = BODY if "drafts" in path else {"segment": "pension", "start": "2026-12-01", "weeks": 1}
@@ -126,7 +126,7 @@ def test_a_full_queue_is_a_503_with_retry_advice(api_settings) -> None:  # type:
 
 
 def test_extra_requests_wait_their_turn(api_settings) -> None:  # type: ignore[no-untyped-def]
-    for api in make_api(api_settings.model_copy(update={"model_queue_size": 1})):
+    with make_api(api_settings.model_copy(update={"model_queue_size": 1})) as api:
         gate = api.services.gate
         ticket = _hold(api)
         results: dict[str, Any] = {}
@@ -151,7 +151,7 @@ def test_extra_requests_wait_their_turn(api_settings) -> None:  # type: ignore[n
 
 
 def test_one_rm_cannot_fill_the_queue(api_settings) -> None:  # type: ignore[no-untyped-def]
-    for api in make_api(api_settings):
+    with make_api(api_settings) as api:
         gate = api.services.gate
         held = [_hold(api, "rm1"), gate.enter("rm1")]  # one running, one waiting
         resp = api.post("/v1/drafts", as_user="rm1", json=BODY)

@@ -49,7 +49,7 @@ def test_list_is_paginated_and_filtered(api: Api) -> None:
 
 
 def test_an_upload_is_validated_stored_indexed_and_searchable(content_copy) -> None:  # type: ignore[no-untyped-def]
-    for api in make_api(content_copy):
+    with make_api(content_copy) as api:
         resp = api.post(
             "/v1/knowledge",
             as_user="comp1",
@@ -58,18 +58,23 @@ def test_an_upload_is_validated_stored_indexed_and_searchable(content_copy) -> N
         assert resp.status_code == 201, resp.text
         body = resp.json()
         assert body["document"]["doc_id"] == "QH-TEST-UPLOAD-001"
-        assert body["document"]["source_path"] == "knowledge/uploads/适老化服务.md"
+        assert body["document"]["source_path"] == "uploads/适老化服务.md"
         assert body["ingest"]["added"] == 1 and body["ingest"]["failed"] == []
-        assert (content_copy.knowledge_dir / "uploads" / "适老化服务.md").read_text(
-            encoding="utf-8"
-        ) == NEW_DOC
+        assert (content_copy.data_dir / "uploads" / "适老化服务.md").read_text(encoding="utf-8") == NEW_DOC
         # no temp files left behind
-        assert [p.name for p in (content_copy.knowledge_dir / "uploads").iterdir()] == ["适老化服务.md"]
+        assert [p.name for p in (content_copy.data_dir / "uploads").iterdir()] == ["适老化服务.md"]
 
         hits = api.get("/v1/search", params={"q": "网点爱心窗口 老花镜 轮椅", "k": 3}).json()["hits"]
         assert hits[0]["doc_id"] == "QH-TEST-UPLOAD-001"
         listed = api.get("/v1/knowledge", params={"q": "QH-TEST-UPLOAD"}).json()["items"]
         assert [d["title"] for d in listed] == ["青禾银行 网点适老化服务说明（测试上传）"]
+
+        # a full reindex keeps uploads (they live in the data directory, beside the index)
+        again = api.post("/v1/knowledge/reindex", as_user="comp1").json()
+        assert again["removed"] == 0 and again["failed"] == []
+        hits = api.get("/v1/search", params={"q": "网点爱心窗口 老花镜 轮椅", "k": 3}).json()["hits"]
+        assert hits[0]["doc_id"] == "QH-TEST-UPLOAD-001"
+        assert not (content_copy.knowledge_dir / "uploads").exists()  # the content root is not written
 
         # the same name again with other content needs "overwrite"
         changed = NEW_DOC.replace("爱心窗口", "敬老窗口")
@@ -87,8 +92,8 @@ def test_an_upload_is_validated_stored_indexed_and_searchable(content_copy) -> N
 
 
 def test_bad_uploads_are_refused_and_leave_nothing(content_copy) -> None:  # type: ignore[no-untyped-def]
-    uploads = content_copy.knowledge_dir / "uploads"
-    for api in make_api(content_copy):
+    uploads = content_copy.data_dir / "uploads"
+    with make_api(content_copy) as api:
         existing = api.get("/v1/knowledge", params={"limit": 1}).json()["items"][0]["doc_id"]
         cases = [
             (("evil.exe", b"MZ\x00\x00"), "unsupported_type"),
@@ -102,13 +107,14 @@ def test_bad_uploads_are_refused_and_leave_nothing(content_copy) -> None:  # typ
             resp = api.post("/v1/knowledge", as_user="comp1", files={"file": (name, data)})
             if code is None:
                 stored = resp.json()["document"]["source_path"]
-                assert resp.status_code == 201 and stored == "knowledge/uploads/escape.md"
+                assert resp.status_code == 201 and stored == "uploads/escape.md"
                 continue
             assert resp.status_code == 422, (name, resp.text)
             err = error_of(resp)
             assert err["code"] == code, (name, err)
         assert sorted(p.name for p in uploads.iterdir()) == ["escape.md"]
         assert not (content_copy.content_root / "escape.md").exists()
+        assert not (content_copy.data_dir / "escape.md").exists()
         resp = api.post(
             "/v1/knowledge",
             as_user="comp1",
@@ -120,15 +126,15 @@ def test_bad_uploads_are_refused_and_leave_nothing(content_copy) -> None:  # typ
 
 def test_upload_size_limit_is_413(content_copy) -> None:  # type: ignore[no-untyped-def]
     small = content_copy.model_copy(update={"max_upload_bytes": 2048})
-    for api in make_api(small):
+    with make_api(small) as api:
         big = NEW_DOC + "适老服务。" * 2000
         resp = api.post("/v1/knowledge", as_user="comp1", files={"file": ("big.md", big.encode())})
         assert resp.status_code == 413 and error_of(resp)["code"] == "too_large"
-        assert not (small.knowledge_dir / "uploads" / "big.md").exists()
+        assert not (small.data_dir / "uploads" / "big.md").exists()
 
 
 def test_reindex_reports_what_changed(content_copy) -> None:  # type: ignore[no-untyped-def]
-    for api in make_api(content_copy):
+    with make_api(content_copy) as api:
         target: Path = content_copy.knowledge_dir / "education" / "reindex-test.md"
         target.write_text(NEW_DOC.replace("QH-TEST-UPLOAD-001", "QH-TEST-REINDEX"), encoding="utf-8")
         body = api.post("/v1/knowledge/reindex", as_user="admin1").json()

@@ -24,8 +24,10 @@ def test_a_json_plan_has_checked_slots_and_is_audited(api: Api) -> None:
         assert dt.date(2026, 12, 1) <= at.date() <= dt.date(2026, 12, 7)
         assert slot["verdict"] in ("pass", "revise", "block") and slot["copy"]
         # pension customers are reached only inside their windows
-        assert any(a <= at.time() <= b for a, b in ((dt.time(9), dt.time(11)), (dt.time(14), dt.time(17)),
-                                                    (dt.time(20), dt.time(22))))
+        assert any(
+            a <= at.time() <= b
+            for a, b in ((dt.time(9), dt.time(11)), (dt.time(14), dt.time(17)), (dt.time(20), dt.time(22)))
+        )
     record = api.get(f"/v1/audit/{plan['audit_id']}").json()
     assert record["kind"] == "schedule" and record["actor"] == "rm1"
     assert len(record["payload"]["slots"]) == len(plan["slots"])
@@ -36,7 +38,7 @@ def test_csv_and_ics_downloads_hold_the_same_slots(api: Api) -> None:
     plan = api.post("/v1/schedules", json=PLAN).json()
     resp = api.post("/v1/schedules", json=PLAN, params={"format": "csv"})
     assert resp.status_code == 200 and resp.headers["content-type"].startswith("text/csv")
-    assert 'attachment; filename="schedule-pension-2026-12-01.csv"' == resp.headers["content-disposition"]
+    assert resp.headers["content-disposition"] == 'attachment; filename="schedule-pension-2026-12-01.csv"'
     rows = [r for r in csv.DictReader(io.StringIO(resp.text)) if r["状态"] == "已排期"]
     assert sorted(r["主题"] for r in rows) == sorted(s["theme"] for s in plan["slots"])
 
@@ -59,8 +61,13 @@ def test_a_tight_cap_leaves_posts_out_and_says_why(api: Api) -> None:
 
 
 def test_bad_schedule_input(api: Api) -> None:
-    for body in ({**PLAN, "segment": "vip"}, {**PLAN, "weeks": 0}, {**PLAN, "weeks": 9},
-                 {**PLAN, "start": "2026-13-01"}, {**PLAN, "cap": {"per_month": 40}}):
+    for body in (
+        {**PLAN, "segment": "vip"},
+        {**PLAN, "weeks": 0},
+        {**PLAN, "weeks": 9},
+        {**PLAN, "start": "2026-13-01"},
+        {**PLAN, "cap": {"per_month": 40}},
+    ):
         resp = api.post("/v1/schedules", json=body)
         assert resp.status_code == 422, body
         error_of(resp)

@@ -43,7 +43,7 @@ def test_bad_search_input(api: Api) -> None:
 
 def test_an_empty_index_is_a_503_that_says_what_to_run(api_settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
     empty = api_settings.model_copy(update={"data_dir": tmp_path / "empty"})
-    for api in make_api(empty):
+    with make_api(empty) as api:
         resp = api.get("/v1/search", params={"q": "养老"})
         assert resp.status_code == 503
         err = error_of(resp)

@@ -47,7 +47,8 @@ def wapi(api_settings, wecom: FakeWeComServer) -> Iterator[Api]:  # type: ignore
             "session_ttl_s": 600,
         }
     )
-    yield from make_api(settings)
+    with make_api(settings) as a:
+        yield a
 
 
 def test_sidebar_login_trades_a_code_for_a_short_session(wapi: Api, wecom: FakeWeComServer) -> None:
@@ -86,7 +87,7 @@ def test_wecom_down_is_503(api_settings) -> None:  # type: ignore[no-untyped-def
             "wecom_secret": SecretStr(SECRET),
         }
     )
-    for api in make_api(settings):
+    with make_api(settings) as api:
         resp = api.post("/v1/wecom/login", as_user=None, json={"code": "abc"})
         assert resp.status_code == 503 and error_of(resp)["code"] == "wecom_unavailable"
         assert resp.headers["retry-after"]

@@ -26,8 +26,13 @@ pytestmark = pytest.mark.slow
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = CHECKOUT / "test-artifacts"
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--no-first-run"]
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 XSS = '<img src=x onerror="window.__xss=1"><b>粗体</b><script>window.__xss=2</script>'
 
 
@@ -68,7 +73,11 @@ def server(kb_settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Se
     with log.open("w") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "copilot.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=CHECKOUT, env=env, stdout=out, stderr=subprocess.STDOUT, text=True,
+            cwd=CHECKOUT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
     url = f"http://127.0.0.1:{port}"
     try:

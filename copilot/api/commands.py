@@ -13,12 +13,16 @@ import typer
 
 
 def serve(
-    host: Annotated[str | None, typer.Option("--host", help="监听地址（默认 COPILOT_HOST 或 127.0.0.1）")] = None,
+    host: Annotated[
+        str | None, typer.Option("--host", help="监听地址（默认 COPILOT_HOST 或 127.0.0.1）")
+    ] = None,
     port: Annotated[int | None, typer.Option("--port", help="端口（默认 COPILOT_PORT 或 8000）")] = None,
     no_ingest: Annotated[bool, typer.Option("--no-ingest", help="索引为空时也不自动索引知识库")] = False,
     dev_login: Annotated[
         bool | None,
-        typer.Option("--dev-login/--no-dev-login", help="本机演示登录（仅监听 127.0.0.1 时可开启，默认开启）"),
+        typer.Option(
+            "--dev-login/--no-dev-login", help="本机演示登录（仅监听 127.0.0.1 时可开启，默认开启）"
+        ),
     ] = None,
 ) -> None:
     """启动服务：HTTP 接口（/v1，文档见 /docs）与客户经理聊天面板（/）。"""
@@ -47,7 +51,8 @@ def serve(
             _create_demo_user(auth, console)
         else:
             console.print(
-                "[yellow]尚无任何用户[/]：请用 [bold]copilot users create --name … --role rm|compliance|admin[/] 创建。"
+                "[yellow]尚无任何用户[/]：请用 "
+                "[bold]copilot users create --name … --role rm|compliance|admin[/] 创建。"
             )
 
     enable_dev = local if dev_login is None else dev_login

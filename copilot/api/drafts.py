@@ -13,6 +13,7 @@ says why and the final event is a blocked, unsendable draft (fail closed).
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -223,7 +224,7 @@ _DONE = object()
 
 def sse(event: str, data: Any) -> ServerSentEvent:
     """One event; its JSON keeps Chinese readable on the wire (curl -N shows text, not \\u escapes)."""
-    return sse(event, raw_data=json.dumps(data, ensure_ascii=False))
+    return ServerSentEvent(event=event, raw_data=json.dumps(data, ensure_ascii=False))
 
 
 def _next(it: Iterator[dict[str, Any]]) -> Any:
@@ -254,12 +255,11 @@ async def stream_draft(
 
     gate = svc.gate
     if gate.must_wait(ticket):
-        yield sse("queued", data={"position": gate.position(ticket) + 1, "message": "使用人数较多，正在排队…"}
-        )
+        yield sse("queued", {"position": gate.position(ticket) + 1, "message": "使用人数较多，正在排队…"})
     try:
         await gate.wait(ticket)
     except ApiError as exc:  # waited too long: tell the client in-band, the status is already 200
-        yield sse("error", data=error_body(exc.code, exc.message, exc.detail))
+        yield sse("error", error_body(exc.code, exc.message, exc.detail))
         return
 
     started = time.perf_counter()
@@ -272,15 +272,16 @@ async def stream_draft(
                 break
             kind = event.get("type")
             if kind == "token":
-                yield sse("token", data={"text": str(event.get("text", ""))})
+                yield sse("token", {"text": str(event.get("text", ""))})
             elif kind in ("fallback", "retry"):  # the text starts over: the client clears its preview
-                yield sse(kind, data={"reason": str(event.get("reason", ""))})
+                yield sse(kind, {"reason": str(event.get("reason", ""))})
             elif kind == "final":
                 final = _draft_of(event)
     except Exception:
         log.exception("streaming draft failed; answering a blocked draft")
-        yield sse("error",
-            data=error_body("draft_failed", "起草过程中出错，已停止。本条草稿不能发送，请重试。", None),
+        yield sse(
+            "error",
+            error_body("draft_failed", "起草过程中出错，已停止。本条草稿不能发送，请重试。", None),
         )
     finally:
         # Closing the generator stops the model when the client went away mid-stream; shielded,
@@ -293,4 +294,4 @@ async def stream_draft(
     final = await run_in_threadpool(_finalise, final, body, svc.settings)
     final.timings["api_total_ms"] = round((time.perf_counter() - started) * 1000, 1)
     final = await _record(svc, user, body, final)
-    yield sse("final", data=final.model_dump(mode="json"))
+    yield sse("final", final.model_dump(mode="json"))

@@ -1,9 +1,11 @@
 """Knowledge base over HTTP: list the documents, upload one (compliance or admin), reindex.
 
-Uploads land in ``knowledge/uploads/`` under the content root, so they are part of the same folder
-operations staff edit and a later full reindex keeps them. A file is validated (front matter,
-encoding, text content) before it replaces anything, and ingestion takes a place in the model
-queue: embedding and generation must not fight over the same two cores.
+Uploads land in ``uploads/`` under the data directory (everything the copilot writes lives there;
+the content root may be a read-only deployment of the content repo), are listed and indexed with
+``knowledge/``, and survive a reindex. A file is validated (front matter, encoding, text content)
+before it replaces anything, and ingestion takes a place in the model queue: embedding and
+generation must not fight over the same two cores. Product sheets belong in ``knowledge/products/``
+(the product catalogue the drafting facts come from reads only the content root).
 """
 
 from __future__ import annotations
@@ -79,15 +81,27 @@ class UploadOut(BaseModel):
 
 # --- listing (cached by file stamp: reading ~100 front matters per request is wasteful) -------
 
-_cache: dict[tuple[Path, Path], tuple[tuple[int, int], DocInfo | DocError]] = {}
+_cache: dict[tuple[Path, Path, Path], tuple[tuple[int, int], DocInfo | DocError]] = {}
 _cache_lock = threading.Lock()
 
 
+def upload_dir(settings: Settings) -> Path:
+    return settings.data_dir / UPLOAD_DIR
+
+
 def _relative(path: Path, settings: Settings) -> str:
-    try:
-        return path.resolve().relative_to(settings.content_root.resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()
+    """``knowledge/…`` for content files, ``uploads/…`` for uploads: no server paths to clients."""
+    for base in (settings.content_root, settings.data_dir):
+        try:
+            return path.resolve().relative_to(base.resolve()).as_posix()
+        except ValueError:
+            continue
+    return path.name
+
+
+def knowledge_roots(settings: Settings) -> list[Path]:
+    """The folders that make up this knowledge base: the content's knowledge/ and the uploads."""
+    return [p for p in (settings.knowledge_dir, upload_dir(settings)) if p.is_dir()]
 
 
 def _doc_info(path: Path, settings: Settings) -> DocInfo | DocError:
@@ -114,15 +128,15 @@ def _doc_info(path: Path, settings: Settings) -> DocInfo | DocError:
 
 
 def list_documents(settings: Settings) -> tuple[list[DocInfo], list[DocError]]:
-    root = settings.knowledge_dir
-    if not root.is_dir():
+    roots = knowledge_roots(settings)
+    if not roots:
         return [], []
     docs: list[DocInfo] = []
-    errors: list[DocError] = Field(default_factory=list)
-    for path in iter_knowledge_files([root]):
+    errors: list[DocError] = []
+    for path in iter_knowledge_files(roots):
         st = path.stat()
         stamp = (st.st_mtime_ns, st.st_size)
-        key = (settings.content_root, path)
+        key = (settings.content_root, settings.data_dir, path)
         with _cache_lock:
             hit = _cache.get(key)
         if hit is None or hit[0] != stamp:
@@ -187,7 +201,7 @@ async def _run_ingest(svc: ServicesDep, user: str, paths: list[Path] | None) -> 
 
 @router.post("/knowledge/reindex", response_model=IngestOut, summary="重建索引（增量；合规或管理员）")
 async def knowledge_reindex(user: ComplianceUser, svc: ServicesDep) -> IngestOut:
-    report = await _run_ingest(svc, user.userid, None)
+    report = await _run_ingest(svc, user.userid, knowledge_roots(svc.settings) or None)
     log.info("reindex by %s: %s", user.userid, report.summary())
     return _ingest_out(report, svc.settings)
 
@@ -214,7 +228,7 @@ def _safe_filename(raw: str | None) -> str:
 
 def _store_upload(settings: Settings, name: str, data: bytes, overwrite: bool) -> tuple[Path, DocInfo]:
     """Validate the upload as a knowledge document, then move it into place atomically."""
-    folder = settings.knowledge_dir / UPLOAD_DIR
+    folder = upload_dir(settings)
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / name
     if target.exists() and not overwrite and target.read_bytes() != data:

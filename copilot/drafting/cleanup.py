@@ -16,6 +16,8 @@ _MD_EMPHASIS = re.compile(r"(\*\*|__|\*|`)")
 _LABEL = re.compile(
     r"^\s*(?:回复|回答|草稿|话术|参考回复|回复草稿|客户经理|答复|Reply|Answer|Draft)\s*[:：]\s*", re.I
 )
+# Acknowledgements aimed at the instructions, not the customer ("好的，我明白了。").
+_ACK = re.compile(r"^\s*(?:好的|明白了|收到)[，,。!！]\s*(?:我明白了[，,。!！]?\s*)?")
 _CITE = re.compile(r"\[(\d{1,2})\]")
 _SENTENCE_END = "。！？!?；;"
 # Codes, levels and units that legitimately carry Latin letters inside Chinese text.
@@ -51,7 +53,7 @@ def clean_model_text(text: str, n_sources: int, max_chars: int) -> str:
         line = _drop_english_clauses(line).strip()
         if line:
             lines.append(line)
-    out = "\n".join(lines)
+    out = _ACK.sub("", "\n".join(lines))
     out = _CITE.sub(lambda m: m.group(0) if 1 <= int(m.group(1)) <= n_sources else "", out)
     out = re.sub(r"[ \t]{2,}", " ", out)
     return truncate_at_sentence(out, max_chars).strip()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from copilot.config import Settings
 from copilot.drafting.cleanup import cited_numbers
-from copilot.drafting.facts import ProductFacts
+from copilot.drafting.facts import ProductFacts, product_facts
 from copilot.drafting.prompting import render
 from copilot.drafting.scripts import fill_placeholders, load_script, placeholder_values
 from copilot.drafting.sources import snippet
@@ -109,10 +109,21 @@ def _script_text(task: WritingTask, settings: Settings) -> tuple[str, int]:
     return fill_placeholders(block.text, placeholder_values(task.rm, settings.prompts_dir)), task.script.n
 
 
-def _general(task: WritingTask) -> tuple[str, int]:
-    """The best non-script passage, cut to a few sentences, for questions no script covers."""
-    src = next((s for s in task.sources if s.hit.doc_type not in ("script", "regulation")), None)
-    if src is None:
+def _general(task: WritingTask, settings: Settings) -> tuple[str, int]:
+    """A customer-facing passage for questions no script covers, cut to a few sentences.
+
+    Only investor education and sheets of products this customer may be offered qualify:
+    playbooks and scripts' notes are internal, and an expired or unsuitable product's figures
+    must not reach the customer.
+    """
+    for src in task.sources:
+        if src.hit.doc_type == "education":
+            break
+        if src.hit.doc_type == "product" and src.hit.product_code:
+            facts = product_facts(src.hit.product_code, settings)
+            if facts is not None and not facts.expired and facts.suits(task.ceiling):
+                break
+    else:
         return "", 0
     return snippet(src.hit.text, task.message or task.theme, max_chars=120), src.n
 
@@ -134,7 +145,7 @@ def compose_reply(task: WritingTask, settings: Settings) -> str:
     """The template writer's reply."""
     script_text, script_n = _script_text(task, settings)
     script_text, missing = fact_context(task, script_text)
-    general_snippet, general_n = _general(task)
+    general_snippet, general_n = _general(task, settings)
     text = render(
         "compose_reply.md.j2",
         settings,
@@ -159,7 +170,7 @@ def compose_post(task: WritingTask, settings: Settings) -> str:
     """The template writer's post copy for a theme."""
     script_text, script_n = _script_text(task, settings)
     script_text, missing = fact_context(task, script_text)
-    general_snippet, general_n = _general(task)
+    general_snippet, general_n = _general(task, settings)
     text = render(
         "compose_post.md.j2",
         settings,

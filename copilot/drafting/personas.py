@@ -32,7 +32,6 @@ class Persona(BaseModel):
     preferred_formats: list[str] = Field(default_factory=list)
     sign_off: str = ""
     suitable_products: list[str] = Field(default_factory=list)
-    few_shot: list[str] = Field(default_factory=list)  # script doc ids shown to models as examples
 
     def greeting(self, age_band: str | None) -> str:
         return self.address_by_age.get(age_band or "", "") or self.salutation

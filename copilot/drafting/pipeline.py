@@ -7,8 +7,10 @@ streamed tokens are a preview.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Generator, Iterator
+from pathlib import Path
 from typing import Any
 
 from copilot.config import Settings, get_settings
@@ -19,6 +21,7 @@ from copilot.drafting.facts import ProductFacts, codes_in_text, customer_ceiling
 from copilot.drafting.personas import Persona, load_persona, load_rm_profile
 from copilot.drafting.request import DraftingInputError, DraftRequest
 from copilot.drafting.scenarios import Scenario, detect_scenarios, scenario_book
+from copilot.drafting.scripts import fill_placeholders, load_script, placeholder_values
 from copilot.drafting.sources import Retrieved, implied_products, retrieve, snippet
 from copilot.drafting.task import Source, WritingTask
 from copilot.drafting.writers import GenerationStats, TemplateWriter, Writer, WriterError, select_writer
@@ -28,6 +31,7 @@ MAX_SOURCES = 5
 SNIPPET_CHARS = 90
 WRITER_LABELS = {"openai": "模型服务", "local": "本地模型", "template": "模板"}
 
+log = logging.getLogger("copilot.drafting")
 Event = tuple[str, Any]  # ("token", str) | ("retry", str) | ("fallback", str) | ("final", Draft)
 
 
@@ -167,6 +171,31 @@ def _request_notes(task: WritingTask) -> list[Finding]:
     ]
 
 
+def _vet_script(task: WritingTask, settings: Settings) -> None:
+    """Drop the chosen approved script if the current rule pack blocks its own wording.
+
+    Scripts and rule packs are edited by different people; when they disagree (a script approved
+    last year, a rule added this week), neither the template writer nor a model should build on
+    that script. The checker is the later word.
+    """
+    if task.script is None:
+        return
+    script = load_script(Path(task.script.hit.source_path))
+    if script is None:
+        task.script = None
+        return
+    block = script.block_for(task.message or task.theme)
+    text = fill_placeholders(block.text, placeholder_values(task.rm, settings.prompts_dir))
+    verdict = _check(text, task)
+    if verdict.verdict == "block":
+        log.info(
+            "approved script %s blocked by the rule pack: %s",
+            script.doc_id,
+            sorted({f.rule for f in verdict.findings if f.severity == "block"}),
+        )
+        task.script = None
+
+
 def _check(text: str, task: WritingTask) -> Verdict:
     from copilot.compliance import check
 
@@ -216,6 +245,15 @@ def _run(
         t0 = time.perf_counter()
         verdict = _check(text, task)
         check_s += time.perf_counter() - t0
+        # Inputs were masked before generation, so the draft is safe to log at debug level.
+        log.debug(
+            "writer=%s verdict=%s raw=%r final=%r findings=%s",
+            current.name,
+            verdict.verdict,
+            raw,
+            text,
+            [(f.rule, f.text) for f in verdict.findings],
+        )
         if verdict.verdict != "block":
             break
         if any(f.category == "internal" for f in verdict.findings):
@@ -231,9 +269,9 @@ def _run(
             current, task.feedback = TemplateWriter(settings), []
             continue
         if task.script is not None:
-            # The approved script itself trips the current rule pack: say so and try plain wording.
+            # The script passed on its own but not with the facts around it: try plain wording.
             task.script = None
-            yield ("retry", "审批话术未通过当前合规规则，改用基础模板")
+            yield ("retry", "审批话术加上产品信息后未通过合规检查，改用基础模板")
             continue
         break
 
@@ -284,14 +322,15 @@ def _prepare_reply(req: DraftRequest, settings: Settings, timings: dict[str, flo
     timings["inbound_check"] = _ms(time.perf_counter() - t0)
 
     t0 = time.perf_counter()
-    explicit = _explicit_products(req.product_codes, settings)
-    explicit += [f for f in _facts_for(codes_in_text(message), settings) if f not in explicit]
     last_customer = next((t.text for t in reversed(history) if t.role == "customer"), "")
+    # a short follow-up ("那能拿到3.5%吗？") is read together with the customer's previous turn
     query = message if len(message) >= 12 or not last_customer else f"{last_customer} {message}"
+    explicit = _explicit_products(req.product_codes, settings)
+    explicit += [f for f in _facts_for(codes_in_text(query), settings) if f not in explicit]
     from copilot.drafting.sources import retriever
 
     general = retriever(settings, "hybrid").search(query, k=4, segment=segment)
-    implied = [p for p in _facts_for(implied_products(general), settings) if named_in(message, p)]
+    implied = [p for p in _facts_for(implied_products(general), settings) if named_in(query, p)]
     products = explicit or implied[:1]
     ceiling = customer_ceiling(req.customer.risk_level, persona.risk_ceiling)
     above = any(not p.suits(ceiling) for p in products)
@@ -325,6 +364,7 @@ def _prepare_reply(req: DraftRequest, settings: Settings, timings: dict[str, flo
         inbound_findings=inbound,
     )
     task.inbound_findings = [*inbound, *_request_notes(task)]
+    _vet_script(task, settings)
     return task
 
 
@@ -409,6 +449,7 @@ def compose_post(
         theme=theme.strip(),
         brief=brief.strip(),
     )
+    _vet_script(task, settings)
     final: Draft | None = None
     for kind, payload in _run(task, chosen, downgrade, settings, timings, t_start):
         if kind == "final":

@@ -9,12 +9,12 @@ from typing import Any
 import jinja2
 
 from copilot.config import Settings
+from copilot.drafting.cleanup import truncate_at_sentence
 from copilot.drafting.personas import Persona, PromptContentError
-from copilot.drafting.scripts import fill_placeholders, load_script, placeholder_values, script_by_id
+from copilot.drafting.scripts import fill_placeholders, load_script, placeholder_values
 from copilot.drafting.task import Source, WritingTask
 
 SCRIPT_EXCERPT_CHARS = 150
-FEW_SHOT_CHARS = 60
 MODEL_SOURCES = 3
 _EMOJI_RULES = {
     "none": "不用表情符号。",
@@ -50,17 +50,6 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[:limit].rstrip("，、；") + "…"
 
 
-def _few_shot(task: WritingTask, settings: Settings) -> str:
-    examples = []
-    values = placeholder_values(task.rm, settings.prompts_dir)
-    for doc_id in task.persona.few_shot:
-        script = script_by_id(doc_id, settings.knowledge_dir)
-        if script is not None:
-            text = fill_placeholders(script.blocks[0].text, values).replace("\n", "")
-            examples.append("“" + _clip(text, FEW_SHOT_CHARS) + "”")
-    return "\n".join(examples)
-
-
 def emoji_rule(persona: Persona) -> str:
     return _EMOJI_RULES[persona.emoji]
 
@@ -88,7 +77,6 @@ def render_system(task: WritingTask, settings: Settings) -> str:
         rm=task.rm,
         persona=task.persona,
         emoji_rule=emoji_rule(task.persona),
-        few_shot=_few_shot(task, settings),
     )
 
 
@@ -101,7 +89,8 @@ def _script_excerpt(task: WritingTask, settings: Settings) -> str:
         return ""
     block = script.block_for(task.message or task.theme)
     filled = fill_placeholders(block.text, placeholder_values(task.rm, settings.prompts_dir))
-    return _clip(filled.replace("\n", ""), SCRIPT_EXCERPT_CHARS)
+    # cut at a sentence end: a model copies a trailing "…" into the draft
+    return truncate_at_sentence(filled.replace("\n", ""), SCRIPT_EXCERPT_CHARS).rstrip("…")
 
 
 def model_sources(task: WritingTask) -> list[Source]:
@@ -121,7 +110,9 @@ def render_messages(task: WritingTask, settings: Settings) -> list[tuple[str, st
         "persona": task.persona,
         "sources": model_sources(task),
         "script_excerpt": _script_excerpt(task, settings),
-        "feedback": task.feedback,
+        # what the checker objected to last time, as plain words to avoid: a 1.5B model copies
+        # a rule's explanation into the draft but can follow "don't say X"
+        "avoid_words": list(dict.fromkeys(f.text for f in task.feedback if f.text)),
     }
     if task.kind == "post":
         context = render("post.md.j2", settings, channel=task.channel, **common)

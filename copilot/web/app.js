@@ -376,9 +376,10 @@
           } else if (event === "token") {
             setStatus($("draft-status"), "正在生成…（生成中的文字尚未经过合规检查）", "busy");
             $("draft-text").append(document.createTextNode(data.text));
-          } else if (event === "fallback") {
+          } else if (event === "fallback" || event === "retry") {
+            // The text starts over: another writer took over, or a rewrite after compliance findings.
             clear($("draft-text"));
-            setStatus($("draft-status"), "模型未能完成，已改用备用方式起草…", "busy");
+            setStatus($("draft-status"), (data && data.reason) || "正在重新起草…", "busy");
           } else if (event === "error") {
             setStatus($("draft-status"), (data.error && data.error.message) || "起草出错。", "error");
           } else if (event === "final") {

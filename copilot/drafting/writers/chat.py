@@ -21,9 +21,12 @@ from copilot.drafting.writers.base import GenerationStats, WriterError
 if TYPE_CHECKING:
     from copilot.drafting.task import WritingTask
 
-# A 1.5B model drifts with length and temperature: keep it short and nearly greedy.
+# A 1.5B model drifts with length and temperature: keep it short and nearly greedy, and seed it
+# so the same request gives the same draft (servers that ignore the seed are still fine).
 TEMPERATURE = 0.2
+SEED = 7
 MAX_TOKENS = 220
+CHARS_PER_TOKEN = 1.2  # Qwen-family tokenisers average ~1.2-1.5 Chinese characters a token
 
 
 def _reason(exc: BaseException, base_url: str, timeout_s: float) -> str:
@@ -75,7 +78,7 @@ class ChatWriter:
         return nullcontext()
 
     # --- the one client path -----------------------------------------------------------------
-    def _client(self, base_url: str, api_key: str) -> Any:
+    def _client(self, base_url: str, api_key: str, max_tokens: int) -> Any:
         from langchain_openai import ChatOpenAI
 
         return ChatOpenAI(
@@ -83,7 +86,8 @@ class ChatWriter:
             api_key=api_key,
             model=self.model,
             temperature=TEMPERATURE,
-            max_tokens=MAX_TOKENS,
+            seed=SEED,
+            max_tokens=max_tokens,
             timeout=self.settings.llm_timeout_s,
             max_retries=0,  # the fallback writer is our retry; a hung server must not cost 3x
             streaming=True,
@@ -98,7 +102,8 @@ class ChatWriter:
             base_url, api_key = self._endpoint()
             messages = render_messages(task, self.settings)
             with self._turn():
-                llm = self._client(base_url, api_key)
+                budget = min(MAX_TOKENS, int(task.persona.max_chars / CHARS_PER_TOKEN) + 10)
+                llm = self._client(base_url, api_key, budget)
                 t0 = time.perf_counter()
                 finished = False
                 pieces = 0
