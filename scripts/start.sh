@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# One command: set up, index the sample knowledge base, and start the main job.
+# One command: set up everything, index the sample knowledge base on first start, and serve the
+# RM chat panel and the HTTP API at http://127.0.0.1:8000 (local model, local vector store).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-.venv/bin/copilot ingest
-.venv/bin/copilot search "老人适合买什么理财" --segment pension -k 3
+exec .venv/bin/copilot serve "$@"

@@ -301,13 +301,13 @@ def run(ctx: EvalContext) -> SuiteResult:
     from copilot.drafting import draft_reply
 
     golden, scenarios = load_golden(ctx)
-    settings = ctx.kb_settings()
-    inspector = Inspector(settings, golden)
     judge = None
-    if ctx.judge:
+    if ctx.judge:  # before any drafting: a judge without an endpoint is bad input, said at once
         from copilot.evaluation.judge import Judge
 
-        judge = Judge(settings)
+        judge = Judge(ctx.settings)
+    settings = ctx.kb_settings()
+    inspector = Inspector(settings, golden)
 
     result = SuiteResult(suite="drafting")
     checks: list[DraftChecks] = []

@@ -98,6 +98,7 @@ class ChatWriter:
         from copilot.drafting.prompting import render_messages
 
         base_url = self._base_url or self.settings.llm_base_url
+        pieces = 0
         try:
             base_url, api_key = self._endpoint()
             messages = render_messages(task, self.settings)
@@ -106,7 +107,6 @@ class ChatWriter:
                 llm = self._client(base_url, api_key, budget)
                 t0 = time.perf_counter()
                 finished = False
-                pieces = 0
                 for chunk in llm.stream(messages):
                     text = chunk.content if isinstance(chunk.content, str) else ""
                     if chunk.response_metadata.get("finish_reason"):
@@ -128,7 +128,10 @@ class ChatWriter:
         except GeneratorExit:
             raise
         except Exception as exc:
-            raise WriterError(_reason(exc, base_url, self.settings.llm_timeout_s)) from exc
+            reason = _reason(exc, base_url, self.settings.llm_timeout_s)
+            if pieces and not isinstance(exc, WriterError) and "超时" not in reason:
+                reason = f"模型输出中途中断（{reason}）"  # it answered, then the stream broke
+            raise WriterError(reason) from exc
 
 
 class LocalChatWriter(ChatWriter):

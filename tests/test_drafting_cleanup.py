@@ -1,0 +1,35 @@
+"""Post-processing of model output (copilot/drafting/cleanup.py)."""
+
+from __future__ import annotations
+
+from copilot.drafting.cleanup import cited_numbers, clean_model_text, truncate_at_sentence
+
+
+def test_english_chatter_markdown_and_labels_are_removed() -> None:
+    raw = (
+        "Sure! Here is a draft reply for the customer:\n\n"
+        "**回复：** 您好，这款产品风险等级为R2[1]，不承诺收益[5]。This is a very nice product for you.\n"
+        "- 理财非存款、产品有风险、投资须谨慎。\n```\ncode\n```"
+    )
+    assert clean_model_text(raw, n_sources=2, max_chars=200) == (
+        "您好，这款产品风险等级为R2[1]，不承诺收益。\n理财非存款、产品有风险、投资须谨慎。"
+    )
+
+
+def test_codes_and_units_survive() -> None:
+    text = "您好，QH-WM-R2-002 在App里可以查看，C2客户适合R2，T+3到账。"
+    assert clean_model_text(text, n_sources=0, max_chars=200) == text
+
+
+def test_acknowledging_the_instructions_is_dropped() -> None:
+    assert clean_model_text("好的，我明白了。您好，已为您查询。", 0, 100) == "您好，已为您查询。"
+
+
+def test_truncation_prefers_a_sentence_end_and_keeps_its_citation() -> None:
+    text = "第一句话说完了[1]。第二句话也说完了[2]。第三句话很长很长很长很长很长"
+    assert truncate_at_sentence(text, 24) == "第一句话说完了[1]。第二句话也说完了[2]。"
+    assert truncate_at_sentence("没有句号的一整段话" * 5, 10).endswith("…")
+
+
+def test_cited_numbers_in_order_of_first_use() -> None:
+    assert cited_numbers("甲[3]乙[1]丙[3]丁[2]") == [3, 1, 2]

@@ -1,0 +1,185 @@
+"""The OpenAI-compatible writer against a real HTTP server on 127.0.0.1 (tests/fakes), its
+failure modes and the fallback to templates, and writer selection."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+
+import pytest
+from fakes.openai_server import FakeOpenAIServer  # tests/ is on sys.path (no package)
+
+from copilot.config import Settings
+from copilot.domain import CustomerProfile
+from copilot.drafting import DraftRequest, draft_reply, stream_reply
+from copilot.drafting.writers import select_writer
+
+PENSION_Q = "这个养老理财保本吗？能拿到3.5%吗？"
+CLEAN_REPLY = "您好，这款养老理财不承诺本金和收益，净值会有涨有跌[1]。"
+
+
+@pytest.fixture(scope="module")
+def fake_llm() -> Iterator[FakeOpenAIServer]:
+    with FakeOpenAIServer() as srv:
+        yield srv
+
+
+@pytest.fixture
+def llm(fake_llm: FakeOpenAIServer) -> FakeOpenAIServer:
+    fake_llm.reset()
+    return fake_llm
+
+
+@pytest.fixture
+def endpoint_settings(kb_settings: Settings, llm: FakeOpenAIServer) -> Settings:
+    return kb_settings.model_copy(
+        update={
+            "llm_base_url": llm.base_url,
+            "llm_model": "bank-qwen",
+            "llm_timeout_s": 2.0,
+            "writer": "auto",
+        }
+    )
+
+
+def _req(message: str = PENSION_Q, segment: str = "pension", risk: str | None = "C2") -> DraftRequest:
+    return DraftRequest(
+        message=message, customer=CustomerProfile(segment=segment, risk_level=risk, age_band="60+")
+    )
+
+
+def test_endpoint_draft_is_cited_checked_and_completed(
+    endpoint_settings: Settings, llm: FakeOpenAIServer
+) -> None:
+    llm.reset(replies=[CLEAN_REPLY])
+    d = draft_reply(_req(), settings=endpoint_settings)  # auto + base URL -> the endpoint
+    assert d.writer == "openai" and d.model == "bank-qwen" and d.fallback_reason == ""
+    assert d.draft.startswith("您好，这款养老理财不承诺本金和收益")
+    # exact facts the model left out are added from the product sheet, with the disclosure
+    assert "2.90%-3.80%" in d.draft and "理财非存款、产品有风险、投资须谨慎" in d.draft
+    assert d.sendable and "product-qh-wm-r2-002" in {c.doc_id for c in d.citations}
+    assert d.timings["tokens_out"] > 0
+
+    (body,) = llm.state.requests
+    assert body["model"] == "bank-qwen" and body["stream"] is True
+    limit = body.get("max_completion_tokens", body.get("max_tokens"))
+    assert body["temperature"] <= 0.3 and 0 < limit <= 220
+    roles = [m["role"] for m in body["messages"]]
+    assert roles == ["system", "user"]
+    system, user = (m["content"] for m in body["messages"])
+    assert system.startswith("你是青禾银行城南支行客户经理小林")  # fixed prefix first (prompt cache)
+    assert "[1]" in system and "业绩比较基准" in system  # numbered sources
+    assert user == PENSION_Q  # the customer's words are the user turn, nothing else
+
+
+def test_personal_data_never_reaches_the_model(endpoint_settings: Settings, llm: FakeOpenAIServer) -> None:
+    llm.reset(replies=[CLEAN_REPLY])
+    msg = "我身份证110101199003074514，手机13812345678，卡号6222021234567890128，这个养老理财保本吗？"
+    draft_reply(_req(msg), settings=endpoint_settings)
+    sent = str(llm.state.requests)
+    for secret in ("110101199003074514", "13812345678", "6222021234567890128"):
+        assert secret not in sent
+
+
+def test_server_dying_mid_stream_falls_back_to_templates(
+    endpoint_settings: Settings, llm: FakeOpenAIServer
+) -> None:
+    llm.reset("die", replies=["您好，这款养老理财是净值型产品，风险等级为R2，请您知悉。"])
+    d = draft_reply(_req(), settings=endpoint_settings)
+    assert d.writer == "template" and d.sendable
+    assert "中断" in d.fallback_reason and "模板" in d.fallback_reason
+    assert "2.90%-3.80%" in d.draft  # the template draft, complete
+
+
+def test_stream_reports_tokens_then_fallback_then_final(
+    endpoint_settings: Settings, llm: FakeOpenAIServer
+) -> None:
+    llm.reset("die", replies=["您好，这款养老理财是净值型产品，风险等级为R2，请您知悉。"])
+    events = list(stream_reply(_req(), settings=endpoint_settings))
+    kinds = [e["type"] for e in events]
+    assert kinds[0] == "token" and "fallback" in kinds and kinds[-1] == "final"
+    assert kinds.index("fallback") > kinds.index("token")
+    assert events[-1]["draft"]["writer"] == "template"
+    assert events[-1]["draft"]["fallback_reason"] == next(
+        e["reason"] for e in events if e["type"] == "fallback"
+    )
+
+
+@pytest.mark.parametrize(
+    ("mode", "reason"),
+    [("error", "HTTP 500"), ("slow", "超时"), ("garbage", "无法识别")],
+)
+def test_failing_endpoint_falls_back_with_a_reason(
+    endpoint_settings: Settings, llm: FakeOpenAIServer, mode: str, reason: str
+) -> None:
+    llm.reset(mode)
+    llm.state.delay_s = 4.0  # > llm_timeout_s
+    d = draft_reply(_req(), settings=endpoint_settings)
+    assert d.writer == "template" and reason in d.fallback_reason
+    assert d.sendable
+
+
+def test_connection_refused_falls_back(kb_settings: Settings) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again before the request: nothing listens
+    settings = kb_settings.model_copy(update={"llm_base_url": f"http://127.0.0.1:{port}/v1"})
+    d = draft_reply(_req(), writer="openai", settings=settings)
+    assert d.writer == "template" and "无法连接" in d.fallback_reason
+
+
+def test_blocked_draft_is_rewritten_with_the_findings(
+    endpoint_settings: Settings, llm: FakeOpenAIServer
+) -> None:
+    llm.reset(replies=["阿姨放心，这款养老理财保本保收益，稳赚不赔。", CLEAN_REPLY])
+    events = list(stream_reply(_req(), settings=endpoint_settings))
+    assert "retry" in [e["type"] for e in events]
+    final = events[-1]["draft"]
+    assert final["writer"] == "openai" and final["sendable"] and "保本保收益" not in final["draft"]
+    first, second = llm.state.requests
+    assert "不要出现" in second["messages"][0]["content"] and "保本" in second["messages"][0]["content"]
+    assert "不要出现" not in first["messages"][0]["content"]
+
+
+def test_twice_blocked_model_falls_back_and_is_never_sendable_while_blocked(
+    endpoint_settings: Settings, llm: FakeOpenAIServer
+) -> None:
+    bad = "阿姨放心，这款养老理财保本保收益，稳赚不赔。"
+    llm.reset(replies=[bad, bad])
+    d = draft_reply(_req(), settings=endpoint_settings)
+    assert len(llm.state.requests) == 2  # bounded: one rewrite, then templates
+    assert d.writer == "template" and "合规" in d.fallback_reason
+    assert "保本保收益" not in d.draft and d.sendable
+
+
+def test_model_chatter_is_stripped(endpoint_settings: Settings, llm: FakeOpenAIServer) -> None:
+    llm.reset(
+        replies=[
+            "Sure! Here is a reply for the customer:\n\n**回复：** 好的，您好，这款养老理财不承诺收益[1][9]。"
+        ]
+    )
+    d = draft_reply(_req(), settings=endpoint_settings)
+    assert d.writer == "openai"
+    assert "Sure" not in d.draft and "**" not in d.draft and "回复：" not in d.draft and "[9]" not in d.draft
+    assert d.draft.startswith("您好，这款养老理财不承诺收益[1]")
+
+
+def test_english_only_answer_is_not_used(endpoint_settings: Settings, llm: FakeOpenAIServer) -> None:
+    llm.reset(replies=["I am sorry, I cannot help with that request."])
+    d = draft_reply(_req(), settings=endpoint_settings)
+    assert d.writer == "template" and "无法使用" in d.fallback_reason
+
+
+def test_writer_selection(kb_settings: Settings, endpoint_settings: Settings) -> None:
+    from copilot.drafting.local_model import local_model_installed
+
+    assert select_writer("auto", endpoint_settings)[0].name == "openai"
+    no_endpoint = kb_settings.model_copy(update={"llm_base_url": ""})
+    expected = "local" if local_model_installed() else "template"
+    assert select_writer("auto", no_endpoint)[0].name == expected
+    writer, reason = select_writer("openai", no_endpoint)
+    assert writer.name == "template" and "未配置模型服务地址" in reason
+    writer, reason = select_writer("template", endpoint_settings)
+    assert writer.name == "template" and reason == ""
+    d = draft_reply(_req(), writer="openai", settings=no_endpoint)
+    assert d.writer == "template" and "未配置" in d.fallback_reason
