@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from copilot.drafting.cleanup import cited_numbers, clean_model_text, truncate_at_sentence
+from copilot.drafting.cleanup import (
+    cited_numbers,
+    clean_model_text,
+    truncate_at_sentence,
+    uses_citation_as_value,
+)
 
 
 def test_english_chatter_markdown_and_labels_are_removed() -> None:
@@ -33,3 +38,14 @@ def test_truncation_prefers_a_sentence_end_and_keeps_its_citation() -> None:
 
 def test_cited_numbers_in_order_of_first_use() -> None:
     assert cited_numbers("甲[3]乙[1]丙[3]丁[2]") == [3, 1, 2]
+
+
+def test_copied_source_labels_are_removed() -> None:
+    label = "薪享月月盈固收类理财产品（代…·业绩比较基准及测算依据"
+    raw = f"{label}：业绩比较基准：年化2.10%-2.70%[1]。"
+    assert clean_model_text(raw, 1, 200, echoes=(label,)) == "业绩比较基准：年化2.10%-2.70%[1]。"
+
+
+def test_source_numbers_used_as_values_are_detected() -> None:
+    assert uses_citation_as_value("周末网点将举办一场户外活动，时间是[1]，地点是[2]。")
+    assert not uses_citation_as_value("存款保险50万元以内全额偿付[1]。")

@@ -164,8 +164,14 @@ def test_model_chatter_is_stripped(endpoint_settings: Settings, llm: FakeOpenAIS
     assert d.draft.startswith("您好，这款养老理财不承诺收益[1]")
 
 
-def test_english_only_answer_is_not_used(endpoint_settings: Settings, llm: FakeOpenAIServer) -> None:
-    llm.reset(replies=["I am sorry, I cannot help with that request."])
+@pytest.mark.parametrize(
+    "reply",
+    ["I am sorry, I cannot help with that request.", "周末网点将举办一场户外活动，时间是[1]，地点是[2]。"],
+)
+def test_unusable_answers_are_not_used(
+    endpoint_settings: Settings, llm: FakeOpenAIServer, reply: str
+) -> None:
+    llm.reset(replies=[reply])
     d = draft_reply(_req(), settings=endpoint_settings)
     assert d.writer == "template" and "无法使用" in d.fallback_reason
 

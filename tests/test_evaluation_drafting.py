@@ -86,7 +86,7 @@ def _with_text(d: Draft, text: str) -> Draft:
         (lambda d: _with_text(d, d.draft.replace(DISCLOSURE, "")), "disclosure"),
         (lambda d: _with_text(d, d.draft + "\n放心，保本保息，稳赚不赔。"), "no_guarantee"),
         (lambda d: _with_text(d, "阿姨，" + "这款产品很适合您。" * 30 + d.draft), "length"),
-        (lambda d: _with_text(d, "大家好！" + d.draft.replace("阿姨", "").replace("叔叔", "")), "salutation"),
+        (lambda d: _with_text(d, "大家好！" + "-" * 30 + d.draft), "salutation"),
         (lambda d: _with_text(d, d.draft + "😀"), "emoji"),
         (lambda d: _with_text(d, d.draft + "\n也可以看看成长精选。"), "ceiling"),
         (lambda d: d.model_copy(update={"sendable": False}), "expectations"),

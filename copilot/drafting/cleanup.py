@@ -41,9 +41,16 @@ def _drop_english_clauses(line: str) -> str:
     return re.sub(r"(?:[A-Za-z][A-Za-z'’-]*[ ,.:;!?]+){3,}[A-Za-z'’-]*[.!?]?", keep, line)
 
 
-def clean_model_text(text: str, n_sources: int, max_chars: int) -> str:
-    """Strip chatter and Markdown, drop unknown [n] markers, cut at a sentence end near max_chars."""
+def clean_model_text(text: str, n_sources: int, max_chars: int, echoes: tuple[str, ...] = ()) -> str:
+    """Strip chatter and Markdown, drop unknown [n] markers, cut at a sentence end near max_chars.
+
+    ``echoes`` are prompt fragments a small model copies verbatim (source labels such as
+    "薪享月月盈固收类理财产品…·业绩比较基准及测算依据："); they are removed wherever they appear.
+    """
     text = _FENCE.sub("", text.replace("\r\n", "\n"))
+    for echo in sorted(echoes, key=len, reverse=True):
+        if echo:
+            text = re.sub(re.escape(echo) + r"\s*[：:]?", "", text)
     lines: list[str] = []
     for raw in text.split("\n"):
         line = _MD_EMPHASIS.sub("", _MD_PREFIX.sub("", raw)).strip()
@@ -70,6 +77,14 @@ def truncate_at_sentence(text: str, max_chars: int) -> str:
         m = re.match(r"(?:\[\d{1,2}\])+", text[end:])
         return text[: end + (m.end() if m else 0)]
     return head.rstrip("，,、") + "…"
+
+
+_CITE_AS_VALUE = re.compile(r"(?:是|为|在|：|:)\s*\[\d{1,2}\]\s*[，,。；;、]")
+
+
+def uses_citation_as_value(text: str) -> bool:
+    """"时间是[1]，地点是[2]": the model put source numbers where facts should be."""
+    return bool(_CITE_AS_VALUE.search(text))
 
 
 def cited_numbers(text: str) -> list[int]:

@@ -15,7 +15,7 @@ from typing import Any
 
 from copilot.config import Settings, get_settings
 from copilot.domain import CheckContext, CustomerProfile, Draft, Finding, RMProfile, Turn, Verdict, risk_rank
-from copilot.drafting.cleanup import clean_model_text, has_chinese
+from copilot.drafting.cleanup import clean_model_text, has_chinese, uses_citation_as_value
 from copilot.drafting.compose import complete_model_text, renumber_citations
 from copilot.drafting.facts import ProductFacts, codes_in_text, customer_ceiling, named_in, product_facts
 from copilot.drafting.personas import Persona, load_persona, load_rm_profile
@@ -129,9 +129,12 @@ def _finalize(raw: str, writer: Writer, task: WritingTask, settings: Settings) -
     if writer.name == "template":
         return raw.strip()
     limit = task.persona.max_chars
-    text = clean_model_text(raw, n_sources=len(task.sources), max_chars=limit)
+    labels = tuple(s.label for s in task.sources)
+    text = clean_model_text(raw, n_sources=len(task.sources), max_chars=limit, echoes=labels)
     if len(text) < 6 or not has_chinese(text):
         raise WriterError("模型返回的内容无法使用（没有有效的中文正文）")
+    if uses_citation_as_value(text):
+        raise WriterError("模型返回的内容无法使用（用资料编号代替了具体信息）")
     return complete_model_text(text, task, settings)
 
 

@@ -75,8 +75,12 @@ class EvalContext:
             from copilot.retrieval import ingest
 
             self.status("更新知识库评测索引…")
-            data_dir = self.kb_data_dir or self.eval_data_dir("kb")
-            kb = self.settings.model_copy(update={"data_dir": data_dir})
+            if self.kb_data_dir:  # an index built elsewhere (tests, CI): only brought up to date
+                kb = self.settings.model_copy(update={"data_dir": self.kb_data_dir})
+            else:  # own collection too: with a Chroma server the data dir would not keep it apart
+                kb = self.settings.model_copy(
+                    update={"data_dir": self.eval_data_dir("kb"), "collection": "evalkb"}
+                )
             report = ingest(paths=None, settings=kb, progress=False)
             if report.failed:
                 problems = "；".join(f"{p}: {m}" for p, m in report.failed[:5])
