@@ -189,3 +189,14 @@ def test_writer_selection(kb_settings: Settings, endpoint_settings: Settings) ->
     assert writer.name == "template" and reason == ""
     d = draft_reply(_req(), writer="openai", settings=no_endpoint)
     assert d.writer == "template" and "未配置" in d.fallback_reason
+
+
+def test_playbook_forbidden_promise_is_rewritten(endpoint_settings: Settings, llm: FakeOpenAIServer) -> None:
+    llm.reset(
+        replies=["当然可以！我帮您代领一张周五的电影票券。", "谢谢您信任我！权益券只能您本人在App领取。"]
+    )
+    d = draft_reply(
+        _req("能帮我代领一张周五的电影票券吗？", segment="credit_card", risk=None), settings=endpoint_settings
+    )
+    assert d.writer == "openai" and d.sendable and "代领一张" not in d.draft
+    assert "当然可以" in llm.state.requests[1]["messages"][0]["content"]  # named as words to avoid

@@ -83,7 +83,7 @@ _CITE_AS_VALUE = re.compile(r"(?:是|为|在|：|:)\s*\[\d{1,2}\]\s*[，,。；;
 
 
 def uses_citation_as_value(text: str) -> bool:
-    """"时间是[1]，地点是[2]": the model put source numbers where facts should be."""
+    """ "时间是[1]，地点是[2]": the model put source numbers where facts should be."""
     return bool(_CITE_AS_VALUE.search(text))
 
 

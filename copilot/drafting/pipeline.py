@@ -20,7 +20,7 @@ from copilot.drafting.compose import complete_model_text, renumber_citations
 from copilot.drafting.facts import ProductFacts, codes_in_text, customer_ceiling, named_in, product_facts
 from copilot.drafting.personas import Persona, load_persona, load_rm_profile
 from copilot.drafting.request import DraftingInputError, DraftRequest
-from copilot.drafting.scenarios import Scenario, detect_scenarios, scenario_book
+from copilot.drafting.scenarios import Scenario, detect_scenarios, scenario_book, scenario_violations
 from copilot.drafting.scripts import fill_placeholders, load_script, placeholder_values
 from copilot.drafting.sources import Retrieved, implied_products, retrieve, snippet
 from copilot.drafting.task import Source, WritingTask
@@ -247,6 +247,10 @@ def _run(
         text, mapping = renumber_citations(text)
         t0 = time.perf_counter()
         verdict = _check(text, task)
+        if current.name != "template":
+            playbook = scenario_violations(text, task.scenarios)
+            if playbook:
+                verdict = Verdict(verdict="block", findings=[*verdict.findings, *playbook])
         check_s += time.perf_counter() - t0
         # Inputs were masked before generation, so the draft is safe to log at debug level.
         log.debug(

@@ -19,6 +19,7 @@ class Scenario(BaseModel):
     keywords: list[str] = Field(default_factory=list)
     guidance: str
     script_tags: list[str] = Field(default_factory=list)
+    must_not: list[str] = Field(default_factory=list)
 
     def matches(self, text: str) -> bool:
         low = text.lower()
@@ -84,3 +85,27 @@ def detect_scenarios(
     if not any(s.id != "injection" for s in found):
         found.append(book.get("general"))
     return found
+
+
+def scenario_violations(text: str, scenarios: list[Scenario]) -> list[Finding]:
+    """Block-level findings for phrases a scenario forbids ("帮您代领" when asked to claim a coupon).
+
+    Applied to model drafts only: approved scripts and templates are written not to say them.
+    """
+    findings: list[Finding] = []
+    for s in scenarios:
+        for phrase in s.must_not:
+            start = text.find(phrase)
+            if start >= 0:
+                findings.append(
+                    Finding(
+                        rule=f"scenario-{s.id}",
+                        category="scenario",
+                        severity="block",
+                        start=start,
+                        end=start + len(phrase),
+                        text=phrase,
+                        message=f"{s.label}：不能这样回复（经营手册禁止）。",
+                    )
+                )
+    return findings

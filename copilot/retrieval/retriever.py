@@ -54,9 +54,8 @@ class Retriever:
             self._ids = list(got["ids"])
             self._docs = list(got["documents"] or [])
             self._metas = list(got["metadatas"] or [])
-            self._bm25 = BM25Index.from_texts(
-                [f"{m.get('title', '')} {m.get('heading', '')} {d}" for d, m in zip(self._docs, self._metas, strict=True)]
-            )
+            pairs = zip(self._docs, self._metas, strict=True)
+            self._bm25 = BM25Index.from_texts([f"{m.get('title', '')} {m.get('heading', '')} {d}" for d, m in pairs])
             self._loaded = stamp
 
     def __len__(self) -> int:

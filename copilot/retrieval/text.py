@@ -20,11 +20,11 @@ for _t in DOMAIN_TERMS:
     jieba.add_word(_t)
 
 # Words that carry no retrieval signal in a colloquial question.
-STOPWORDS = frozenset(
-    """的 了 吗 呢 吧 啊 呀 么 嘛 是 在 和 与 及 或 也 都 就 还 又 这 那 这个 那个 哪 哪些 哪个 什么 怎么 怎样
+_STOPWORD_TEXT = """的 了 吗 呢 吧 啊 呀 么 嘛 是 在 和 与 及 或 也 都 就 还 又
+    这 那 这个 那个 哪 哪些 哪个 什么 怎么 怎样
     如何 为什么 是否 能 能不能 可以 可不可以 会 要 想 请问 请 一下 我 你 您 他 她 它 我们 你们 有 没有 个 些
-    被 把 给 对 从 向 为 以 及其 其 之 所 等 情况 下 时 中 上 如果 哪种 多少 几 吗？""".split()
-)
+    被 把 给 对 从 向 为 以 及其 其 之 所 等 情况 下 时 中 上 如果 哪种 多少 几 吗？"""
+STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
 _PUNCT = re.compile(r"[\s\u3000-\u303f\uff00-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65!-/:-@\[-`{-~]+")
 
