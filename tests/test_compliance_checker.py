@@ -83,11 +83,31 @@ def test_disguised_terms_are_found_and_spans_point_into_the_original(text: str, 
         "防范非法集资：凡是承诺保本高息、稳赚不赔的都要警惕！",
         "这家火锅人均80，周三5折，去了不会亏！",
         "周三积分翻倍，记得去商圈刷卡哦！",
+        "您在他行的定期到期后也可以转入我行，到时候我帮您看看存期怎么安排。",
+        "存款保险保障的是存款，理财、基金不在保障范围内。" + DISCLOSURE,
     ],
 )
 def test_hard_compliant_messages_pass(text: str) -> None:
     v = check(text)
     assert v.verdict == "pass", v.findings
+
+
+SCAM_LIST = "【防骗小课堂】这几句话一听就是骗局：\n1.“买保健品送鸡蛋，还能入股分红”\n2.“保本高息，稳赚不赔”"
+
+
+def test_an_anti_fraud_post_may_quote_the_pitches_it_warns_about() -> None:
+    assert check(SCAM_LIST, CheckContext(segment="pension", channel="group")).verdict == "pass"
+    # the same pitches unquoted, or quoted in a post that is not about fraud, are the RM's own words
+    unquoted = SCAM_LIST.replace("“", "").replace("”", "")
+    assert "guarantee" in categories(unquoted, segment="pension")
+    slogan = SCAM_LIST.replace("【防骗小课堂】这几句话一听就是骗局", "【本周活动】认购安享养老")
+    assert "guarantee" in categories(slogan, segment="pension")
+
+
+def test_a_true_statement_about_a_deposit_product_is_read_with_its_product() -> None:
+    text = "适合偏好本金安全、收益确定的客户。"
+    assert check(text, CheckContext(product_codes=["QH-DEP-001"])).verdict == "pass"
+    assert "guarantee" in categories(text, product_codes=["QH-WM-R2-001"])
 
 
 # --- revision -------------------------------------------------------------------------------------

@@ -36,6 +36,7 @@ rules:
     message: 养老客群不推定投。
     citation: 《金融机构产品适当性管理办法》第十三条
     scope: {segments: [pension], directions: [outbound]}
+    exception_patterns: ['定投(?:[^,。]){0,6}会亏']
     match:
       patterns: ['定投']
     examples: {hit: [定投], pass: [存款]}
@@ -76,6 +77,13 @@ def test_an_exception_that_encloses_a_hit_suppresses_it(tmp_path: Path) -> None:
     rules = rule_set(tmp_path)
     assert hits(rules, "demo-principal", "本产品不保本") == []
     assert hits(rules, "demo-principal", "本产品不保本，那款保本") == ["保本"]
+
+
+def test_an_exception_pattern_suppresses_only_the_hits_it_encloses(tmp_path: Path) -> None:
+    rules = rule_set(tmp_path)
+    assert hits(rules, "demo-pension-only", "定投跌的时候一样会亏") == []
+    assert hits(rules, "demo-pension-only", "定投跌的时候一样会亏，您每月做个定投吧") == ["定投"]
+    assert hits(rules, "demo-pension-only", "定投，一样会亏") == ["定投"]  # the pattern stops at the comma
 
 
 def test_pinyin_can_be_switched_off_per_rule(tmp_path: Path) -> None:

@@ -47,6 +47,18 @@ def test_sentence_of_stops_at_sentence_ends() -> None:
     assert doc.sentence_of(j, j + 2) == "这款理财收益不错"
 
 
+def test_in_quotes_finds_spans_inside_one_pair_of_quotation_marks() -> None:
+    text = "当心：“买保健品送鸡蛋”，还有「保本高息」和＂稳赚＂\n“跨行不算"
+    doc = normalize(text)
+    for inside in ("买保健品送", "保本高息", "稳赚"):
+        start = text.index(inside)
+        assert doc.in_quotes(start, start + len(inside)), inside
+    start = text.index("还有")
+    assert not doc.in_quotes(start, start + 2)
+    start = text.index("跨行")
+    assert not doc.in_quotes(start, start + 2)  # an unclosed quote quotes nothing
+
+
 def test_bare_form_ignores_punctuation_variants() -> None:
     variant = bare_form("理财非存款，产品有风险，投资须谨慎！")
     assert variant == bare_form("理财非存款、产品有风险、投资须谨慎。") == "理财非存款产品有风险投资须谨慎"

@@ -61,6 +61,7 @@ def test_a_valid_minimal_pack_loads(tmp_path: Path) -> None:
         (("      pass: [这款不保本]\n", ""), "examples"),
         (("message: 不得承诺保本。", "message: 不得承诺保本。\n    colour: red"), "colour"),
         (("terms: [保本]", "terms: ['  ']"), "规范化后为空"),
+        (("    match:", "    exception_patterns: ['不(保']\n    match:"), "正则表达式"),
     ],
 )
 def test_a_bad_rule_names_the_file_and_the_rule(tmp_path: Path, edit: tuple[str, str], expected: str) -> None:
@@ -106,6 +107,21 @@ def test_revise_with_replacements_must_cover_every_term(tmp_path: Path) -> None:
         load_rule_packs(tmp_path)
     write_pack(tmp_path, rule)
     with pytest.raises(RulePackError, match="最优"):
+        load_rule_packs(tmp_path)
+
+
+def test_a_bad_pack_exception_pattern_names_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "demo.yaml"
+    path.write_text("pack: demo\nexception_patterns: ['不(保']\nrules:\n" + GOOD_RULE, encoding="utf-8")
+    with pytest.raises(RulePackError, match="正则表达式") as info:
+        load_rule_packs(tmp_path)
+    assert info.value.path == str(path)
+
+
+def test_a_quote_skip_that_needs_a_missing_lexicon_is_rejected(tmp_path: Path) -> None:
+    rule = GOOD_RULE.replace("    match:", "    skip_quotes_in_messages_with: [fraud_topic_terms]\n    match:")
+    write_pack(tmp_path, rule)
+    with pytest.raises(RulePackError, match="fraud_topic_terms"):
         load_rule_packs(tmp_path)
 
 

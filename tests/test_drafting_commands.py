@@ -64,3 +64,8 @@ def test_bad_input_exits_2_with_a_chinese_message(kb_settings: Settings) -> None
     assert r.returncode == 2 and "输入无效" in r.stderr
     r = run_cli(kb_settings, "-s", "pension", "-m", "你好", "--customer-risk", "C7", "--writer", "template")
     assert r.returncode == 2 and "C1–C5" in r.stderr
+
+
+def test_empty_index_is_an_error_not_an_ungrounded_draft(tmp_path) -> None:
+    r = run_cli(Settings(data_dir=tmp_path), "-s", "pension", "-m", PENSION_Q, "--writer", "template")
+    assert r.returncode == 1 and "copilot ingest" in r.stderr

@@ -172,12 +172,21 @@ class MessageFacts:
             self._sentence_memo[key] = any(self.lexicons.any_in(name, text) for name in lexicons)
         return self._sentence_memo[key]
 
+    @cached_property
+    def names_only_deposits(self) -> bool:
+        """The message names deposit products (by context or code) and no investment product."""
+        return not self.investment_products and any(
+            r.product is not None and r.product.product_type == "deposit" for r in self.products
+        )
+
     def is_deposit_sentence(self, start: int, end: int) -> bool:
         """True when the dense sentence around ``start:end`` talks about deposits and nothing else:
-        a true statement about a real deposit (保本保息 of a 定期存款) is not a wealth-product promise."""
+        a true statement about a real deposit (保本保息 of a 定期存款) is not a wealth-product promise.
+        In a message about a deposit product the sentence need not repeat the word 存款
+        ("偏好本金安全" on the sheet of a 定期存款)."""
         if self.investment_products:
             return False
         sentence = self.doc.sentence_of(start, end)
-        return self.lexicons.any_in("deposit_terms", sentence) and not self.lexicons.any_in(
-            "investment_terms", sentence
-        )
+        if self.lexicons.any_in("investment_terms", sentence):
+            return False
+        return self.names_only_deposits or self.lexicons.any_in("deposit_terms", sentence)

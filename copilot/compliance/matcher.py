@@ -41,6 +41,7 @@ class CompiledRule:
     pack: RulePack
     regexes: list[re.Pattern[str]]
     guard_groups: tuple[int, int] = (0, 0)  # exception groups: the pack's and the rule's own
+    guard_regexes: tuple[re.Pattern[str], ...] = ()  # exception patterns: the pack's and the rule's own
 
     def in_scope(self, ctx: CheckContext) -> bool:
         s = self.rule.scope
@@ -71,10 +72,12 @@ class RuleSet:
         for pack in packs:
             lexicon_words.update(pack.lexicons)
             pack_group = self._new_group(pack.exceptions)
+            pack_guards = [re.compile(p) for p in pack.exception_patterns]
             for rule in pack.rules:
                 regexes = [re.compile(p) for p in rule.match.patterns]
                 groups = (pack_group, self._new_group(rule.exceptions))
-                self.rules.append(CompiledRule(rule, pack, regexes, groups))
+                guards = (*pack_guards, *(re.compile(p) for p in rule.exception_patterns))
+                self.rules.append(CompiledRule(rule, pack, regexes, groups, guards))
         self.lexicons = Lexicons(lexicon_words)
         self.automaton = self._build_automaton()
         self._scope_cache: dict[tuple, tuple[int, ...]] = {}
@@ -135,8 +138,11 @@ class RuleSet:
             spans.extend((m.start(), m.end(), "") for m in rx.finditer(doc.dense) if m.end() > m.start())
         if not spans:
             return []
-        pack_group, rule_group = self.rules[index].guard_groups
+        compiled = self.rules[index]
+        pack_group, rule_group = compiled.guard_groups
         guards = [*scan.exceptions.get(pack_group, ()), *scan.exceptions.get(rule_group, ())]
+        # Exception regexes run only for a rule that has hits: most messages never pay for them.
+        guards.extend(m.span() for rx in compiled.guard_regexes for m in rx.finditer(doc.dense))
         if guards:
             spans = _outside(spans, guards)
         return _drop_nested(spans)

@@ -34,6 +34,8 @@ _DENSE_RUN = re.compile(rf"(?:[^{_SEPARATORS}.]|(?<=\d)\.(?=\d))+")
 _SENTENCE_END = re.compile(r"[。!?;\n]")
 _CLAUSE_END = re.compile(r"[,。!?;:\n、]")
 _BARE_DROP = re.compile(r"[\W_]+")
+# A quoted passage within one line (the light view folds full-width ＂ to ").
+_QUOTED = re.compile(r'“[^”\n]*”|‘[^’\n]*’|「[^」\n]*」|『[^』\n]*』|"[^"\n]*"')
 
 
 @lru_cache(maxsize=1)
@@ -73,6 +75,7 @@ class NormalizedText:
     origin: list[int]
     _sentences: list[int] | None = field(default=None, repr=False)
     _bare: str | None = field(default=None, repr=False)
+    _quotes: list[tuple[int, int]] | None = field(default=None, repr=False)
 
     def bare(self) -> str:
         """The dense text without any punctuation (for phrases whose punctuation may vary)."""
@@ -94,6 +97,12 @@ class NormalizedText:
         m = _CLAUSE_END.search(self.dense, end)
         stop = m.start() if m else len(self.dense)
         return (m is not None and m.group() == "?") or self.dense[stop - 1 : stop] == "吗"
+
+    def in_quotes(self, start: int, end: int) -> bool:
+        """Whether the original span ``start:end`` lies inside one pair of quotation marks."""
+        if self._quotes is None:
+            self._quotes = [m.span() for m in _QUOTED.finditer(self.light)]
+        return any(q_start < start and end < q_end for q_start, q_end in self._quotes)
 
     def sentence_of(self, start: int, end: int) -> str:
         """The dense sentence holding ``dense[start:end]`` (bounded by 。!?; and line breaks)."""

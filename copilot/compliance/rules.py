@@ -137,6 +137,9 @@ class Rule(_Strict):
     suggestion: str = ""  # compliant wording to offer when the finding cannot be fixed automatically
     match: Match
     exceptions: list[str] = Field(default_factory=list)  # hits inside these spans are not violations
+    # Regexes (over the dense text) for exceptions a word list cannot spell out: a hit inside a
+    # match is not a violation ("以…指数近两年年化收益率为基础" is a benchmark's basis).
+    exception_patterns: list[str] = Field(default_factory=list)
     skip_deposit_sentences: bool = False  # true statements about real deposits are not violations
     # Drop a hit whose sentence holds a word of these lexicons (e.g. advice against: 不建议).
     skip_sentences_with: list[str] = Field(default_factory=list)
@@ -144,6 +147,9 @@ class Rule(_Strict):
     skip_questions: bool = False
     # Apply only when the message is about investing (lexicon investment_context_terms or a product).
     only_in_investment_context: bool = False
+    # Drop a hit inside quotation marks when the message holds a word of these lexicons: an
+    # anti-fraud post quotes the pitches it warns about ("“买保健品送鸡蛋”…防骗").
+    skip_quotes_in_messages_with: list[str] = Field(default_factory=list)
     scope: Scope = Field(default_factory=Scope)
     fix: Fix | None = None
     examples: Examples
@@ -168,6 +174,7 @@ class RulePack(_Strict):
     version: str = ""
     description: str = ""
     exceptions: list[str] = Field(default_factory=list)  # apply to every rule in the pack
+    exception_patterns: list[str] = Field(default_factory=list)  # regexes, for every rule in the pack
     lexicons: dict[str, list[str]] = Field(default_factory=dict)  # shared word lists for validators
     rules: list[Rule] = Field(default_factory=list)
     path: str = ""  # set by the loader
@@ -186,17 +193,22 @@ def _rule_id_at(raw: Any, loc: tuple[Any, ...]) -> str | None:
     return None
 
 
+def _check_patterns(path: Path, patterns: list[str], rule_id: str | None = None) -> None:
+    for pattern in patterns:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise RulePackError(path, f"正则表达式 {pattern!r} 无效: {exc}", rule_id) from exc
+
+
 def _check_rule(path: Path, rule: Rule) -> None:
     from copilot.compliance.validators import VALIDATORS
 
     m = rule.match
     if not (m.terms or m.patterns or m.validator):
         raise RulePackError(path, "match 至少需要 terms、patterns 或 validator 之一", rule.id)
-    for pattern in m.patterns:
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            raise RulePackError(path, f"正则表达式 {pattern!r} 无效: {exc}", rule.id) from exc
+    _check_patterns(path, m.patterns, rule.id)
+    _check_patterns(path, rule.exception_patterns, rule.id)
     if m.validator is not None and m.validator not in VALIDATORS:
         raise RulePackError(path, f"未知校验器 {m.validator!r}，可选: {sorted(VALIDATORS)}", rule.id)
     if rule.severity == "revise":
@@ -227,6 +239,7 @@ def load_rule_pack(path: Path) -> RulePack:
         loc = tuple(err["loc"])
         field = ".".join(str(x) for x in loc)
         raise RulePackError(path, f"{field}: {err['msg']}", _rule_id_at(raw, loc)) from exc
+    _check_patterns(path, pack.exception_patterns)
     for rule in pack.rules:
         _check_rule(path, rule)
     return pack
@@ -251,7 +264,7 @@ def _check_lexicons(packs: list[RulePack]) -> None:
                         message = f"词表 {name} 中的正则 {pattern!r} 无效: {exc}"
                         raise RulePackError(pack.path, message) from exc
         for rule in pack.rules:
-            needed = list(rule.skip_sentences_with)
+            needed = [*rule.skip_sentences_with, *rule.skip_quotes_in_messages_with]
             for flag, names in REQUIRED_LEXICONS.items():
                 if getattr(rule, flag):
                     needed.extend(names)

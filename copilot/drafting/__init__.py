@@ -15,13 +15,21 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from copilot.drafting.pipeline import compose_post, draft_reply, stream_reply
-    from copilot.drafting.request import DraftingInputError, DraftRequest
+    from copilot.drafting.request import DraftingInputError, DraftingUnavailable, DraftRequest
 
-__all__ = ["DraftRequest", "DraftingInputError", "compose_post", "draft_reply", "stream_reply"]
+__all__ = [
+    "DraftRequest",
+    "DraftingInputError",
+    "DraftingUnavailable",
+    "compose_post",
+    "draft_reply",
+    "stream_reply",
+]
 
 _WHERE = {
     "DraftRequest": "copilot.drafting.request",
     "DraftingInputError": "copilot.drafting.request",
+    "DraftingUnavailable": "copilot.drafting.request",
     "compose_post": "copilot.drafting.pipeline",
     "draft_reply": "copilot.drafting.pipeline",
     "stream_reply": "copilot.drafting.pipeline",

@@ -33,7 +33,7 @@ def draft_command(
     from pydantic import ValidationError
 
     from copilot.domain import CustomerProfile
-    from copilot.drafting import DraftingInputError, DraftRequest, draft_reply, stream_reply
+    from copilot.drafting import DraftingInputError, DraftingUnavailable, DraftRequest, draft_reply, stream_reply
     from copilot.drafting.personas import PromptContentError
 
     if message == "-":
@@ -58,7 +58,10 @@ def draft_command(
         field = ".".join(str(x) for x in err["loc"])
         typer.echo(f"错误：输入无效（{field}）：{err['msg']}", err=True)
         raise typer.Exit(EXIT_BAD_INPUT) from exc
-    except (DraftingInputError, PromptContentError, ValueError) as exc:
+    except (DraftingUnavailable, PromptContentError) as exc:  # configuration, not the input
+        typer.echo(f"错误：{exc}", err=True)
+        raise typer.Exit(1) from exc
+    except (DraftingInputError, ValueError) as exc:
         typer.echo(f"错误：{exc}", err=True)
         raise typer.Exit(EXIT_BAD_INPUT) from exc
     if as_json and not stream:

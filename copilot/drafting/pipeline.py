@@ -268,6 +268,7 @@ def _run(
         if current.name != "template":
             if retries_left > 0:
                 retries_left -= 1
+                task.attempt += 1
                 task.feedback = [f for f in verdict.findings if f.severity == "block"]
                 yield ("retry", "草稿未通过合规检查，正在按检查意见重写")
                 continue

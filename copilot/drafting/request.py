@@ -13,6 +13,10 @@ class DraftingInputError(ValueError):
     """Bad input for a draft; the message is Chinese and says what to fix."""
 
 
+class DraftingUnavailable(RuntimeError):
+    """Drafting cannot run as configured (e.g. the knowledge index is empty); Chinese message."""
+
+
 class DraftRequest(BaseModel):
     message: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
     customer: CustomerProfile

@@ -27,7 +27,11 @@ _retrievers_lock = threading.Lock()
 
 
 def retriever(settings: Settings, mode: str = "hybrid") -> Retriever:
-    """One Retriever per index and mode, reused across drafts (it is cheap after the first call)."""
+    """One Retriever per index and mode, reused across drafts (it is cheap after the first call).
+
+    An empty index is an error, not an empty result: a draft must rest on approved material.
+    """
+    from copilot.drafting.request import DraftingUnavailable
     from copilot.retrieval import Retriever
 
     key = (
@@ -42,7 +46,9 @@ def retriever(settings: Settings, mode: str = "hybrid") -> Retriever:
         r = _retrievers.get(key)
         if r is None:
             r = _retrievers[key] = Retriever(settings, mode=mode)  # type: ignore[arg-type]
-        return r
+    if len(r) == 0:
+        raise DraftingUnavailable(f"知识库索引为空（{settings.index_dir}）：请先运行 copilot ingest")
+    return r
 
 
 # --- snippets ------------------------------------------------------------------------------------

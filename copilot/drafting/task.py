@@ -59,6 +59,7 @@ class WritingTask:
     script: Source | None = None  # the approved script the reply builds on
     inbound_findings: list[Finding] = field(default_factory=list)
     feedback: list[Finding] = field(default_factory=list)  # from a blocked attempt
+    attempt: int = 0  # 0 = first draft; a rewrite samples differently
     theme: str = ""  # post
     brief: str = ""  # post
 

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 # so the same request gives the same draft (servers that ignore the seed are still fine).
 TEMPERATURE = 0.2
 SEED = 7
+RETRY_TEMPERATURE_STEP = 0.4
 MAX_TOKENS = 220
 CHARS_PER_TOKEN = 1.2  # Qwen-family tokenisers average ~1.2-1.5 Chinese characters a token
 
@@ -78,15 +79,16 @@ class ChatWriter:
         return nullcontext()
 
     # --- the one client path -----------------------------------------------------------------
-    def _client(self, base_url: str, api_key: str, max_tokens: int) -> Any:
+    def _client(self, base_url: str, api_key: str, max_tokens: int, attempt: int) -> Any:
         from langchain_openai import ChatOpenAI
 
+        # A rewrite with the same seed and near-greedy sampling repeats the blocked draft.
         return ChatOpenAI(
             base_url=base_url,
             api_key=api_key,
             model=self.model,
-            temperature=TEMPERATURE,
-            seed=SEED,
+            temperature=TEMPERATURE + RETRY_TEMPERATURE_STEP * attempt,
+            seed=SEED + attempt,
             max_tokens=max_tokens,
             timeout=self.settings.llm_timeout_s,
             max_retries=0,  # the fallback writer is our retry; a hung server must not cost 3x
@@ -104,7 +106,7 @@ class ChatWriter:
             messages = render_messages(task, self.settings)
             with self._turn():
                 budget = min(MAX_TOKENS, int(task.persona.max_chars / CHARS_PER_TOKEN) + 10)
-                llm = self._client(base_url, api_key, budget)
+                llm = self._client(base_url, api_key, budget, task.attempt)
                 t0 = time.perf_counter()
                 finished = False
                 for chunk in llm.stream(messages):
