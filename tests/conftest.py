@@ -3,12 +3,17 @@
 ``kb_settings`` gives Settings whose data directory holds a real index of the repo's knowledge/.
 The index is built once into a cache folder (incremental ingest makes later runs cheap) under a
 file lock, then copied, so parallel test runs never write to the same Chroma directory.
+``db_url`` runs a test on SQLite and on PostgreSQL (a fresh schema per test, dropped afterwards).
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
+import os
 import shutil
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,6 +22,7 @@ from copilot.config import CHECKOUT, Settings
 
 CACHE = CHECKOUT / ".data" / "test-kb-cache"
 SHARED_DATA = CHECKOUT.parent / "shared" / "data"
+PG_BASE = os.environ.get("COPILOT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
 @pytest.fixture(scope="session")
@@ -45,3 +51,37 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.fail(f"shared data not found at {SHARED_DATA}: CI checks out shared/ beside the repo")
     return SHARED_DATA
+
+
+@contextlib.contextmanager
+def pg_schema_url() -> Iterator[str]:
+    """A PostgreSQL URL bound to a fresh schema, dropped afterwards, so parallel runs never collide.
+    PostgreSQL is part of this machine: if it is unreachable the test fails, it is not skipped."""
+    import psycopg
+
+    from copilot.store import make_engine
+
+    plain = PG_BASE.replace("postgresql+psycopg://", "postgresql://")
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    try:
+        admin = psycopg.connect(plain, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        pytest.fail(f"PostgreSQL at {PG_BASE} is not reachable (it is part of this machine): {exc}")
+    with admin:
+        admin.execute(f'CREATE SCHEMA "{schema}"')
+        url = f"{PG_BASE}?options=-csearch_path%3D{schema}"
+        try:
+            yield url
+        finally:
+            make_engine(url).dispose()
+            make_engine.cache_clear()
+            admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'audit.db'}"
+    else:
+        with pg_schema_url() as url:
+            yield url

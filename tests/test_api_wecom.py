@@ -10,21 +10,14 @@ import pytest
 from api_support import *  # noqa: F403
 from api_support import Api, error_of, make_api
 from fakes.wecom_server import FakeWeComServer
+
+# WeCom's official WXBizMsgCrypt sample values (also used in tests/test_wecom.py).
+from fakes.wecom_vectors import CB_AES_KEY, CB_CORP, CB_TOKEN, VERIFY, VERIFY_PLAIN
 from pydantic import SecretStr
 
 from copilot.wecom import WeComCrypto, js_sdk_signature, msg_signature
 
-# WeCom's official WXBizMsgCrypt sample values (also used in tests/test_wecom.py).
-CB_TOKEN = "QDG6eK"
-CB_AES_KEY = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
-CORP = "wx5823bf96d3bd56c7"
-VERIFY = {
-    "msg_signature": "5c45ff5e21c57e6ad56bac8758b79b1d9ac89fd3",
-    "timestamp": "1409659589",
-    "nonce": "263014780",
-    "echostr": "P9nAzCzyDtyTWESHep1vC5X9xho/qYX3Zpb4yKa9SKld1DsH3Iyt3tP3zNdtp+4RPcs8TgAE7OaBO+FZXvnaqQ==",
-}
-VERIFY_PLAIN = "1616140317555161061"
+CORP = CB_CORP
 SECRET = "fake-app-secret"
 
 

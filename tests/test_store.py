@@ -3,16 +3,12 @@ chain under tampering (raw SQL), concurrent writers, export and the CLI."""
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import json
-import os
 import subprocess
 import sys
 import threading
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,47 +22,12 @@ from copilot.store import (
     AuditError,
     AuditNotFound,
     AuditStore,
-    make_engine,
     verify_export_lines,
 )
-
-PG_BASE = os.environ.get("COPILOT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 PHONE = "13812345678"
 ID_NUMBER = "110101199003074514"
 EXTERNAL_ID = "wmQHcustomer0001EXT"
-
-
-@contextlib.contextmanager
-def pg_schema_url() -> Iterator[str]:
-    """A PostgreSQL URL bound to a fresh schema, dropped afterwards, so parallel runs never collide.
-    PostgreSQL is part of this machine: if it is unreachable the test fails, it is not skipped."""
-    import psycopg
-
-    plain = PG_BASE.replace("postgresql+psycopg://", "postgresql://")
-    schema = f"t_{uuid.uuid4().hex[:16]}"
-    try:
-        admin = psycopg.connect(plain, autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as exc:
-        pytest.fail(f"PostgreSQL at {PG_BASE} is not reachable (it is part of this machine): {exc}")
-    with admin:
-        admin.execute(f'CREATE SCHEMA "{schema}"')
-        url = f"{PG_BASE}?options=-csearch_path%3D{schema}"
-        try:
-            yield url
-        finally:
-            make_engine(url).dispose()
-            make_engine.cache_clear()
-            admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'audit.db'}"
-    else:
-        with pg_schema_url() as url:
-            yield url
 
 
 @pytest.fixture

@@ -124,7 +124,8 @@ def _evaluate(rules: RuleSet, index: int, doc, scan, facts: MessageFacts) -> lis
     if rule.skip_sentences_with and spans:
         spans = [s for s in spans if not facts.in_sentence_with(rule.skip_sentences_with, doc, s[0], s[1])]
     hits = [Hit(*doc.span(s, e), term=t) for s, e, t in spans]
-    if rule.skip_quotes_in_messages_with and hits and facts.sentence_mentions(rule.skip_quotes_in_messages_with, 0, 0):
+    quoting = rule.skip_quotes_in_messages_with
+    if quoting and hits and facts.sentence_mentions(quoting, 0, 0):  # (0, 0): the whole message
         hits = [h for h in hits if not doc.in_quotes(h.start, h.end)]
     if rule.match.validator:
         return VALIDATORS[rule.match.validator](RuleRun(rule, facts, hits))
