@@ -15,30 +15,18 @@ from starlette.concurrency import run_in_threadpool
 
 from copilot.api.deps import CurrentUser, ServicesDep
 from copilot.config import Settings
-from copilot.domain import CheckContext, Finding, Verdict, risk_rank
+from copilot.domain import CheckContext, Verdict, risk_rank
 
 router = APIRouter(tags=["合规检查"])
 log = logging.getLogger("copilot.api")
 
 MAX_TEXT_CHARS = 5000  # WeCom's longest text (a moment) is 2,000 characters; leave room for pasted drafts
-INTERNAL_ERROR_RULE = "internal-error"
 
 
 def blocked_by_error(where: str) -> Verdict:
-    return Verdict(
-        verdict="block",
-        findings=[
-            Finding(
-                rule=INTERNAL_ERROR_RULE,
-                category="internal",
-                severity="block",
-                start=0,
-                end=0,
-                text="",
-                message=f"合规检查未能完成（{where}），为安全起见本条内容不能发送。请稍后重试或联系管理员。",
-            )
-        ],
-    )
+    from copilot.compliance import fail_closed
+
+    return fail_closed(where)
 
 
 def checked(text: str, ctx: CheckContext, settings: Settings) -> Verdict:

@@ -16,6 +16,7 @@ _EXPORTS = {
     "check": "copilot.compliance.checker",
     "rule_set": "copilot.compliance.checker",
     "INTERNAL_ERROR": "copilot.compliance.checker",
+    "fail_closed": "copilot.compliance.checker",
     "find_pii": "copilot.compliance.pii",
     "mask_pii": "copilot.compliance.pii",
     "CATEGORIES": "copilot.compliance.rules",
@@ -25,7 +26,7 @@ _EXPORTS = {
 }
 
 if TYPE_CHECKING:
-    from copilot.compliance.checker import INTERNAL_ERROR, check, rule_set
+    from copilot.compliance.checker import INTERNAL_ERROR, check, fail_closed, rule_set
     from copilot.compliance.pii import find_pii, mask_pii
     from copilot.compliance.rules import CATEGORIES, RulePack, RulePackError, load_rule_packs
 
@@ -42,6 +43,7 @@ __all__ = [
     "RulePack",
     "RulePackError",
     "check",
+    "fail_closed",
     "find_pii",
     "load_rule_packs",
     "mask_pii",

@@ -75,7 +75,12 @@ def _catalog():
     return product_catalog()
 
 
-def _internal_error(where: str, exc: BaseException) -> Finding:
+def fail_closed(where: str, exc: BaseException | None = None) -> Verdict:
+    """The verdict when the guardrail cannot run: block, never an approval."""
+    return Verdict(verdict="block", findings=[_internal_error(where, exc)])
+
+
+def _internal_error(where: str, exc: BaseException | None) -> Finding:
     return Finding(
         rule=INTERNAL_ERROR,
         category="internal",
@@ -83,8 +88,9 @@ def _internal_error(where: str, exc: BaseException) -> Finding:
         start=0,
         end=0,
         text="",
-        message=f"合规检查出错（{where}）：{type(exc).__name__}: {exc}。为安全起见按拦截处理，"
-        "请联系合规或技术人员。",
+        message=f"合规检查出错（{where}）"
+        + (f"：{type(exc).__name__}: {exc}" if exc is not None else "")
+        + "。为安全起见按拦截处理，请联系合规或技术人员。",
         citation="",
         suggestion="",
     )
@@ -208,8 +214,8 @@ def check(text: str, context: CheckContext | None = None, *, rules_dir: Path | s
             raise ValueError(f"客户风险等级应为 C1–C5，收到 {ctx.customer_risk!r}")
         rules = rule_set(rules_dir)
     except Exception as exc:
-        return Verdict(verdict="block", findings=[_internal_error("加载规则或读取输入", exc)])
+        return fail_closed("加载规则或读取输入", exc)
     try:
         return _run(rules, text, ctx, verify=True)
     except Exception as exc:
-        return Verdict(verdict="block", findings=[_internal_error("检查过程", exc)])
+        return fail_closed("检查过程", exc)
