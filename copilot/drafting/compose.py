@@ -3,26 +3,46 @@
 Facts that must be exact — a product's risk level, its 业绩比较基准 with the basis and the
 no-promise sentence, the risk disclosure, "this product is not for you" — are rendered from the
 product sheet through prompts/templates/facts.md.j2, never left to a model.
+
+Only customer-facing text reaches a draft: an approved script's 话术 section, product-sheet
+facts and investor-education passages, and the wording under prompts/templates. Playbooks and
+the scripts' 适用场景/注意事项 sections are guidance for whoever writes, never copy.
+
+Every draft is fitted to the persona's length limit (``fitting.py``): the greeting, the exact
+facts, the "not a promise" sentence and the disclosure stay; the rest of an approved script is
+kept sentence by sentence, most relevant to the question first, while it fits.
 """
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from copilot.config import Settings
 from copilot.drafting.cleanup import cited_numbers
 from copilot.drafting.facts import ProductFacts, product_facts
+from copilot.drafting.fitting import DISCLOSURE, Layout, Piece, bigrams, visible_length
 from copilot.drafting.prompting import render
-from copilot.drafting.scripts import fill_placeholders, load_script, placeholder_values
+from copilot.drafting.scripts import script_wording
 from copilot.drafting.sources import snippet
-from copilot.drafting.task import WritingTask
+from copilot.drafting.task import Source, WritingTask
 
-DISCLOSURE = "理财非存款、产品有风险、投资须谨慎"
 _EMOJI = re.compile(
     "[\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\ufe0f\u200d\u20e3\u2190-\u21ff\u2300-\u23ff]"
 )
 _SENT_END = "。！？!?\n"
+# How a script addresses its customer at the start ("阿姨，" "叔叔，" "阿姨您好，" "您好，"): replaced
+# by the persona's greeting for this customer, so a reply does not call a man 阿姨.
+_VOCATIVE = re.compile(
+    r"^\s*(?:(?:阿姨|叔叔|大爷|大妈|奶奶|爷爷|老师|先生|女士|亲)(?:您好|你好)?|您好|你好)[，,！!～~\s]+"
+)
+# A sentence saying a figure or benchmark is no promise, or that principal and returns are not guaranteed.
+_NO_PROMISE = re.compile(r"不是(?:收益)?承诺|不构成(?:对收益的|收益)?承诺|不承诺|不代表.{0,8}未来表现|不保证|不保本")
+# Words that make a draft about investing: then it carries the disclosure, whatever else happens.
+_INVESTING = re.compile(r"理财|基金")
+# A customer-facing passage must share at least this many bigrams with the question (or a post's
+# theme and brief) to be quoted: below it, "利率为示例数据" gets attached to a voucher notice.
+MIN_RELEVANCE = 3
+SNIPPET_CHARS = 120
 
 
 def strip_emoji(text: str) -> str:
@@ -50,6 +70,17 @@ def _n(task: WritingTask, p: ProductFacts) -> int:
     return src.n if src else 0
 
 
+def main_scenario(task: WritingTask) -> str:
+    """The main topic: the first scenario that is not an injection note."""
+    return next((s.id for s in task.scenarios if s.id != "injection"), "general")
+
+
+def _states_facts(task: WritingTask) -> bool:
+    """Whether the main topic calls for the exact facts of the products in scope (prompts/scenarios.yaml)."""
+    main = main_scenario(task)
+    return next((s.product_facts for s in task.scenarios if s.id == main), True)
+
+
 def _needs_disclosure(task: WritingTask) -> bool:
     ids = set(task.scenario_ids)
     return any(p.is_investment for p in [*task.products, *task.alternatives]) or bool(
@@ -57,15 +88,24 @@ def _needs_disclosure(task: WritingTask) -> bool:
     )
 
 
-def fact_context(task: WritingTask, text: str) -> tuple[str, dict]:
+def _script_product(task: WritingTask) -> str:
+    if task.script is None:
+        return ""
+    return task.script.hit.product_code.upper()
+
+
+def fact_context(task: WritingTask, text: str, trusted_code: str = "") -> tuple[str, dict]:
     """Cite facts ``text`` already states; return what is still missing, for facts.md.j2.
 
     ``text`` is an approved script or a model draft. A fact counts as stated when its exact wording
     (benchmark figure, product name with "不能…推荐") is there; a model's paraphrase is not trusted.
+    An approved script written for the product itself (``trusted_code``) is: compliance signed
+    off its wording of that product's 业绩比较基准.
     """
     investments: list[tuple[ProductFacts, int]] = []
     unsuitable: list[tuple[ProductFacts, int]] = []
     expired: list[tuple[ProductFacts, int]] = []
+    state = _states_facts(task)
     for p in task.products:
         n = _n(task, p)
         if p.expired:
@@ -74,9 +114,12 @@ def fact_context(task: WritingTask, text: str) -> tuple[str, dict]:
             if not (p.risk_level in text and re.search(r"不能.{0,6}推荐|不推荐|不适合", text)):
                 unsuitable.append((p, n))
         elif p.is_investment:
-            if p.benchmark and p.benchmark.replace("年化", "") in text:
-                text, _ = cite_in_place(text, p.benchmark.replace("年化", ""), n) if n else (text, True)
-            else:
+            figure = p.benchmark.replace("年化", "")
+            if p.benchmark and figure in text:
+                text, _ = cite_in_place(text, figure, n) if n else (text, True)
+            elif p.code == trusted_code and "业绩比较基准" in text:
+                text, _ = cite_in_place(text, "业绩比较基准", n) if n else (text, True)
+            elif state:
                 investments.append((p, n))
         elif n:
             text, _ = cite_in_place(text, p.short_name, n)
@@ -99,33 +142,51 @@ def fact_context(task: WritingTask, text: str) -> tuple[str, dict]:
     }
 
 
+# --- what the template writer builds on ------------------------------------------------------------
 def _script_text(task: WritingTask, settings: Settings) -> tuple[str, int]:
-    if task.script is None:
+    """The chosen reply of the approved script, placeholders filled (customer-facing only)."""
+    if task.script is None or task.script_block is None:
         return "", 0
-    script = load_script(Path(task.script.hit.source_path))
-    if script is None:
-        return "", 0
-    block = script.block_for(task.message or task.theme)
-    return fill_placeholders(block.text, placeholder_values(task.rm, settings.prompts_dir)), task.script.n
+    return script_wording(task.script_block, task.rm, settings.prompts_dir), task.script.n
 
 
-def _general(task: WritingTask, settings: Settings) -> tuple[str, int]:
-    """A customer-facing passage for questions no script covers, cut to a few sentences.
+def _customer_facing(task: WritingTask, src: Source, settings: Settings) -> bool:
+    """Investor education, or the sheet of a product this customer may be offered. Playbooks and
+    scripts' notes are internal; an expired or unsuitable product's figures must not be quoted."""
+    if src.hit.doc_type == "education":
+        return True
+    if src.hit.doc_type == "product" and src.hit.product_code:
+        facts = product_facts(src.hit.product_code, settings)
+        return facts is not None and not facts.expired and facts.suits(task.ceiling)
+    return False
 
-    Only investor education and sheets of products this customer may be offered qualify:
-    playbooks and scripts' notes are internal, and an expired or unsuitable product's figures
-    must not reach the customer.
+
+def _general(task: WritingTask, settings: Settings, query: str, known: str = "") -> tuple[str, int]:
+    """The customer-facing passage that answers the question best, cut to a few sentences.
+
+    Only a passage sharing at least ``MIN_RELEVANCE`` bigrams with the question qualifies.
+    Sentences already said in ``known`` (a post's brief) are left out.
     """
+    q = bigrams(query)
+    seen = bigrams(known)
+    best: tuple[int, str, int] | None = None
     for src in task.sources:
-        if src.hit.doc_type == "education":
-            break
-        if src.hit.doc_type == "product" and src.hit.product_code:
-            facts = product_facts(src.hit.product_code, settings)
-            if facts is not None and not facts.expired and facts.suits(task.ceiling):
-                break
-    else:
-        return "", 0
-    return snippet(src.hit.text, task.message or task.theme, max_chars=120), src.n
+        if not _customer_facing(task, src, settings):
+            continue
+        text = snippet(src.hit.text, query, max_chars=SNIPPET_CHARS, min_overlap=1)
+        if seen:
+            kept = [s for s in re.findall(r"[^。！？]+[。！？]?", text) if _novel(s, seen)]
+            text = "".join(kept)
+        score = len(q & bigrams(text))
+        if text and score >= MIN_RELEVANCE and (best is None or score > best[0]):
+            best = (score, text, src.n)
+    return (best[1], best[2]) if best else ("", 0)
+
+
+def _novel(sentence: str, seen: set[str]) -> bool:
+    """Less than half of the sentence is already said."""
+    b = bigrams(sentence)
+    return bool(b) and len(b & seen) < len(b) / 2
 
 
 def _education(task: WritingTask) -> int:
@@ -138,57 +199,166 @@ def _education(task: WritingTask) -> int:
 
 def _finish(text: str, task: WritingTask) -> str:
     text = re.sub(r"\n{3,}", "\n\n", text).strip()
+    if _INVESTING.search(text.replace(DISCLOSURE, "")) and DISCLOSURE not in text:
+        text = f"{text}\n{DISCLOSURE}。"  # a draft about investing always carries the disclosure
     return strip_emoji(text) if task.persona.emoji == "none" else text
 
 
+def _measure(task: WritingTask):  # type: ignore[no-untyped-def]
+    sign_off = task.persona.sign_off
+    return lambda text: visible_length(text, [sign_off])
+
+
+def _mark_required(pieces: list[Piece], task: WritingTask, trusted_code: str) -> None:
+    """In an approved script's (or a model's) wording, what must stay when it is fitted:
+
+    - what states the exact facts of the products in scope (their 业绩比较基准 and risk level,
+      when the main topic calls for them; "this is not for you" for an unsuitable one), and the
+      suitable products it steers to: ``fact_context`` counted them as said, so they are not
+      added again;
+    - the "not a promise" sentence that goes with a stated benchmark, and in a 保本/收益 answer
+      at least the most relevant one;
+    - the risk disclosure, when the draft needs one;
+    - what the reply is for: sentences holding the main scenario's ``keep`` words.
+    """
+    state = _states_facts(task)
+    disclose = _needs_disclosure(task)
+    main = main_scenario(task)
+    keep = next((s.keep for s in task.scenarios if s.id == main), [])
+    steer = bool(task.alternatives) and (
+        "suitability" in task.scenario_ids or bool(task.unsuitable) or any(p.expired for p in task.products)
+    )
+    for piece in pieces:
+        t = piece.text
+        for p in task.products:
+            if p.expired:
+                continue
+            if not p.suits(task.ceiling):
+                if p.risk_level in t and re.search(r"不能.{0,6}推荐|不推荐|不适合", t):
+                    piece.required = True
+            elif p.is_investment and state:
+                figure = p.benchmark.replace("年化", "")
+                if (figure and figure in t) or (p.code == trusted_code and "业绩比较基准" in t):
+                    piece.required = True
+                if p.risk_level and p.risk_level in t and "风险" in t:
+                    piece.required = True
+        if steer and any(a.short_name in t for a in task.alternatives):
+            piece.required = True
+        if DISCLOSURE in t and disclose:
+            piece.required = True
+        if any(w in t for w in keep):
+            piece.required = True  # what this reply is for (prompts/scenarios.yaml: keep)
+    for i, piece in enumerate(pieces):
+        if "业绩比较基准" not in piece.text or _NO_PROMISE.search(piece.text):
+            continue
+        # a figure stated without its "not a promise" sentence would be worse than neither
+        nxt = pieces[i + 1] if i + 1 < len(pieces) else None
+        if nxt is not None and nxt.section == piece.section and _NO_PROMISE.search(nxt.text):
+            piece.needs.add(nxt.index)
+            nxt.required = nxt.required or piece.required
+    if "guarantee" in task.scenario_ids:
+        denials = [p for p in pieces if _NO_PROMISE.search(p.text)]
+        if denials and not any(p.required for p in denials):
+            max(denials, key=lambda p: p.score).required = True
+
+
+# The main topics whose reply quotes the passage that answers the question (investor education,
+# a product sheet); the others have their own fixed answer in compose_reply.md.j2.
+_QUOTING = {"general", "fraud", "volatility"}
+
+
+def _aim(task: WritingTask) -> str:
+    """What the reply should do (the main scenario's guidance): pieces that do it rank higher."""
+    main = main_scenario(task)
+    return next((s.guidance for s in task.scenarios if s.id == main), "")
+
+
 def compose_reply(task: WritingTask, settings: Settings) -> str:
-    """The template writer's reply."""
-    script_text, script_n = _script_text(task, settings)
-    script_text, missing = fact_context(task, script_text)
-    general_snippet, general_n = _general(task, settings)
-    text = render(
-        "compose_reply.md.j2",
+    """The template writer's reply, fitted to the persona's length limit."""
+    customer = task.customer
+    greeting = task.persona.greeting(customer.age_band if customer else None)
+    query = " ".join([*(t.text for t in task.history[-2:] if t.role == "customer"), task.message])
+    main = main_scenario(task)
+    script_text, script_n = ("", 0) if task.plain else _script_text(task, settings)
+    trusted = _script_product(task)
+    layout = Layout()
+    layout.add(f"{greeting}，", glue=True, required=True)
+    if script_text:
+        script_text, missing = fact_context(task, _VOCATIVE.sub("", script_text, count=1), trusted)
+        pieces = layout.add(script_text, cite=script_n, query=query, aim=_aim(task))
+        _mark_required(pieces, task, trusted)
+    else:
+        _, missing = fact_context(task, "")
+        facts_said = bool(missing["investments"] or missing["unsuitable"] or missing["expired"])
+        quote, quote_n = ("", 0)
+        if main in _QUOTING and not task.plain:
+            quote, quote_n = _general(task, settings, query)
+        opening = render(
+            "compose_reply.md.j2",
+            settings,
+            rm=task.rm,
+            main=main,
+            scenario_ids=task.scenario_ids,
+            products=task.products,
+            has_answer=bool(quote) or facts_said,
+            education_n=_education(task),
+        )
+        layout.add(opening, required=True)
+        # the passage that answers a general question is the answer, unless product facts are
+        layout.add(
+            quote, cite=quote_n, query=query, weight=2.0, required=main == "general" and not facts_said
+        )
+    footer = render(
+        "facts_footer.md.j2",
         settings,
-        rm=task.rm,
-        persona=task.persona,
-        greeting=task.persona.greeting(task.customer.age_band if task.customer else None),
-        scenario_ids=task.scenario_ids,
-        script_text=script_text,
-        script_n=script_n,
-        products=task.products,
-        customer_risk=task.customer.risk_level if task.customer else None,
+        customer_risk=customer.risk_level if customer else None,
         ceiling=task.ceiling,
-        general_snippet=general_snippet,
-        general_n=general_n,
-        education_n=_education(task),
         **missing,
     )
-    return _finish(text, task)
+    layout.add(footer, required=True)
+    if not script_text and task.persona.sign_off:
+        layout.add(task.persona.sign_off, required=True)
+    return _finish(layout.fit(task.persona.max_chars, _measure(task)), task)
 
 
 def compose_post(task: WritingTask, settings: Settings) -> str:
-    """The template writer's post copy for a theme."""
-    script_text, script_n = _script_text(task, settings)
-    script_text, missing = fact_context(task, script_text)
-    general_snippet, general_n = _general(task, settings)
-    text = render(
-        "compose_post.md.j2",
+    """The template writer's post copy: the calendar's theme and brief as written (operations
+    wrote them for customers), else the approved group script for the theme; a relevant passage
+    of investor education or a product sheet where it adds something; the exact facts."""
+    query = f"{task.theme} {task.brief}".strip()
+    script_text, script_n = ("", 0) if task.brief or task.plain else _script_text(task, settings)
+    trusted = _script_product(task)
+    layout = Layout()
+    if script_text:
+        script_text, missing = fact_context(task, script_text, trusted)
+        pieces = layout.add(script_text, cite=script_n, query=query)
+        _mark_required(pieces, task, trusted)
+    else:
+        _, missing = fact_context(task, task.brief)
+        layout.add(render("compose_post.md.j2", settings, theme=task.theme, brief=task.brief), required=True)
+        if not task.plain:
+            support, support_n = _general(task, settings, query, known=f"{task.theme}{task.brief}")
+            layout.add(support, cite=support_n, query=query, weight=2.0)
+    footer = render(
+        "facts_footer.md.j2",
         settings,
-        persona=task.persona,
-        theme=task.theme,
-        brief=task.brief,
-        script_text=script_text,
-        script_n=script_n,
-        general_snippet=general_snippet,
-        general_n=general_n,
+        customer_risk=None,
+        ceiling=task.ceiling,
         investments=missing["investments"],
         disclose=missing["disclose"],
+        unsuitable=[],
+        expired=missing["expired"],
+        alternatives=[],
     )
-    return _finish(text, task)
+    layout.add(footer, required=True)
+    if not script_text and task.persona.sign_off:
+        layout.add(task.persona.sign_off, required=True)
+    return _finish(layout.fit(task.persona.max_chars, _measure(task)), task)
 
 
 def complete_model_text(text: str, task: WritingTask, settings: Settings) -> str:
-    """A cleaned model draft plus the exact facts and disclosure it left out."""
+    """A cleaned model draft plus the exact facts and disclosure it left out, fitted to the
+    persona's limit: the model's own sentences give way (last first) to the facts."""
     text, missing = fact_context(task, text)
     footer = render(
         "facts_footer.md.j2",
@@ -197,7 +367,13 @@ def complete_model_text(text: str, task: WritingTask, settings: Settings) -> str
         ceiling=task.ceiling,
         **missing,
     )
-    return _finish(f"{text}\n{footer}" if footer else text, task)
+    layout = Layout()
+    pieces = layout.add(text, query=task.message or task.theme, aim=_aim(task))
+    for piece in pieces[:1]:
+        piece.required = True  # the model's opening answers the question
+    _mark_required(pieces, task, "")
+    layout.add(footer, required=True)
+    return _finish(layout.fit(task.persona.max_chars, _measure(task)), task)
 
 
 def renumber_citations(text: str) -> tuple[str, dict[int, int]]:

@@ -87,6 +87,23 @@ def named_in(text: str, p: ProductFacts) -> bool:
     return any(len(t) >= 3 and t in text for t in p.tags)
 
 
+def distinctly_named(text: str, settings: Settings) -> list[ProductFacts]:
+    """Products the text names by a part of the name no other product shares: four characters
+    ("成长精选", "养老储蓄") or the first three (天天利). "个人养老" names two products, so neither."""
+    catalog = [f for f in (product_facts(c, settings) for c in product_catalog(settings.knowledge_dir)) if f]
+    grams = {
+        # four-character parts of the name, and its first three characters (a brand: 天天利)
+        f.code: {f.short_name[i : i + 4] for i in range(max(0, len(f.short_name) - 3))} | {f.short_name[:3]}
+        for f in catalog
+    }
+    found: list[ProductFacts] = []
+    for f in catalog:
+        others = set().union(*(g for c, g in grams.items() if c != f.code))
+        if any(g in text for g in grams[f.code] - others if len(g) >= 3):
+            found.append(f)
+    return found
+
+
 def codes_in_text(text: str) -> list[str]:
     """Product codes written in a message (QH-WM-R2-002 …), upper-cased, in order."""
     seen: list[str] = []

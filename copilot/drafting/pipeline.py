@@ -10,18 +10,24 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Generator, Iterator
-from pathlib import Path
 from typing import Any
 
 from copilot.config import Settings, get_settings
 from copilot.domain import CheckContext, CustomerProfile, Draft, Finding, RMProfile, Turn, Verdict, risk_rank
 from copilot.drafting.cleanup import clean_model_text, has_chinese, uses_citation_as_value
 from copilot.drafting.compose import complete_model_text, renumber_citations
-from copilot.drafting.facts import ProductFacts, codes_in_text, customer_ceiling, named_in, product_facts
+from copilot.drafting.facts import (
+    ProductFacts,
+    codes_in_text,
+    customer_ceiling,
+    distinctly_named,
+    named_in,
+    product_facts,
+)
 from copilot.drafting.personas import Persona, load_persona, load_rm_profile
 from copilot.drafting.request import DraftingInputError, DraftRequest
-from copilot.drafting.scenarios import Scenario, detect_scenarios, scenario_book, scenario_violations
-from copilot.drafting.scripts import fill_placeholders, load_script, placeholder_values
+from copilot.drafting.scenarios import Scenario, detect_post_scenarios, detect_scenarios, scenario_violations
+from copilot.drafting.scripts import script_wording
 from copilot.drafting.sources import Retrieved, implied_products, retrieve, snippet
 from copilot.drafting.task import Source, WritingTask
 from copilot.drafting.writers import GenerationStats, TemplateWriter, Writer, WriterError, select_writer
@@ -72,7 +78,8 @@ def _alternatives(
     out = [
         f
         for f in _facts_for(persona.suitable_products, settings)
-        if f.code not in taken and not f.expired and f.suits(ceiling)
+        # somewhere to keep money (a deposit or a suitable wealth product), not a card or a service
+        if f.code not in taken and not f.expired and f.suits(ceiling) and f.product_type not in ("card", "service")
     ]
     return out[:2]
 
@@ -80,15 +87,16 @@ def _alternatives(
 def _number_sources(
     retrieved: Retrieved, products: list[ProductFacts], alternatives: list[ProductFacts], query: str
 ) -> tuple[list[Source], Source | None]:
-    """Number the passages [1]..[n]: product sheets first (facts), the script, then the rest."""
+    """Number the passages [1]..[n]: product sheets first (facts), the script, the sheets of the
+    alternatives the draft names, then investor education and the rest."""
     ordered = []
     for p in products:
         ordered.extend(retrieved.product_hits.get(p.code, [])[:2])
     if retrieved.script_hit is not None:
         ordered.append(retrieved.script_hit)
-    ordered.extend(retrieved.education)
     for a in alternatives:
         ordered.extend(retrieved.product_hits.get(a.code, [])[:1])
+    ordered.extend(retrieved.education)
     ordered.extend(retrieved.general)
     sources: list[Source] = []
     seen: set[str] = set()
@@ -181,22 +189,18 @@ def _vet_script(task: WritingTask, settings: Settings) -> None:
     last year, a rule added this week), neither the template writer nor a model should build on
     that script. The checker is the later word.
     """
-    if task.script is None:
+    if task.script is None or task.script_block is None:
+        task.script, task.script_block = None, None
         return
-    script = load_script(Path(task.script.hit.source_path))
-    if script is None:
-        task.script = None
-        return
-    block = script.block_for(task.message or task.theme)
-    text = fill_placeholders(block.text, placeholder_values(task.rm, settings.prompts_dir))
+    text = script_wording(task.script_block, task.rm, settings.prompts_dir)
     verdict = _check(text, task)
     if verdict.verdict == "block":
         log.info(
             "approved script %s blocked by the rule pack: %s",
-            script.doc_id,
+            task.script.hit.doc_id,
             sorted({f.rule for f in verdict.findings if f.severity == "block"}),
         )
-        task.script = None
+        task.script, task.script_block = None, None
 
 
 def _check(text: str, task: WritingTask) -> Verdict:
@@ -278,8 +282,13 @@ def _run(
             continue
         if task.script is not None:
             # The script passed on its own but not with the facts around it: try plain wording.
-            task.script = None
+            task.script, task.script_block = None, None
             yield ("retry", "审批话术加上产品信息后未通过合规检查，改用基础模板")
+            continue
+        if not task.plain:
+            # A quoted passage did not pass with this customer's context: fixed wording and facts only.
+            task.plain = True
+            yield ("retry", "引用的资料未通过合规检查，改用基础模板")
             continue
         break
 
@@ -339,7 +348,9 @@ def _prepare_reply(req: DraftRequest, settings: Settings, timings: dict[str, flo
 
     general = retriever(settings, "hybrid").search(query, k=4, segment=segment)
     implied = [p for p in _facts_for(implied_products(general), settings) if named_in(query, p)]
-    products = explicit or implied[:1]
+    # "成长精选怎么样" names the fund even when no passage of its sheet ranks in the segment
+    named = [p for p in distinctly_named(query, settings) if p not in implied[:1]]
+    products = explicit or (implied[:1] + named)[:2]
     ceiling = customer_ceiling(req.customer.risk_level, persona.risk_ceiling)
     above = any(not p.suits(ceiling) for p in products)
     scenarios: list[Scenario] = detect_scenarios(message, settings, ceiling, above, inbound)
@@ -350,8 +361,9 @@ def _prepare_reply(req: DraftRequest, settings: Settings, timings: dict[str, flo
         else []
     )
     retrieved = retrieve(
-        query, segment, products, alternatives, scenarios, ceiling, settings, general=general
-    )
+        query, segment, products, alternatives, scenarios, ceiling, settings, general=general,
+        kind="reply", channel=req.channel,
+    )  # fmt: skip
     sources, script_source = _number_sources(retrieved, products, alternatives, query)
     timings["retrieve"] = _ms(time.perf_counter() - t0)
     task = WritingTask(
@@ -369,6 +381,7 @@ def _prepare_reply(req: DraftRequest, settings: Settings, timings: dict[str, flo
         products=products,
         alternatives=alternatives,
         script=script_source,
+        script_block=retrieved.script_block if script_source else None,
         inbound_findings=inbound,
     )
     task.inbound_findings = [*inbound, *_request_notes(task)]
@@ -439,8 +452,10 @@ def compose_post(
     t0 = time.perf_counter()
     query = f"{theme} {brief}".strip()
     products = _facts_for(codes_in_text(query), settings)
-    scenarios = [scenario_book(settings).get("general")]
-    retrieved = retrieve(query, seg, products, [], scenarios, persona.risk_ceiling, settings)
+    scenarios = detect_post_scenarios(query, settings)
+    retrieved = retrieve(
+        query, seg, products, [], scenarios, persona.risk_ceiling, settings, kind="post", channel=channel
+    )
     sources, script_source = _number_sources(retrieved, products, [], query)
     timings["retrieve"] = _ms(time.perf_counter() - t0)
     task = WritingTask(
@@ -454,6 +469,7 @@ def compose_post(
         ceiling=persona.risk_ceiling,
         products=products,
         script=script_source,
+        script_block=retrieved.script_block if script_source else None,
         theme=theme.strip(),
         brief=brief.strip(),
     )

@@ -11,7 +11,7 @@ import jinja2
 from copilot.config import Settings
 from copilot.drafting.cleanup import truncate_at_sentence
 from copilot.drafting.personas import Persona, PromptContentError
-from copilot.drafting.scripts import fill_placeholders, load_script, placeholder_values
+from copilot.drafting.scripts import script_wording
 from copilot.drafting.task import Source, WritingTask
 
 SCRIPT_EXCERPT_CHARS = 150
@@ -82,13 +82,9 @@ def render_system(task: WritingTask, settings: Settings) -> str:
 
 def _script_excerpt(task: WritingTask, settings: Settings) -> str:
     """The approved script's wording, placeholders filled, clipped: the example to follow."""
-    if task.script is None:
+    if task.script is None or task.script_block is None:
         return ""
-    script = load_script(Path(task.script.hit.source_path))
-    if script is None:
-        return ""
-    block = script.block_for(task.message or task.theme)
-    filled = fill_placeholders(block.text, placeholder_values(task.rm, settings.prompts_dir))
+    filled = script_wording(task.script_block, task.rm, settings.prompts_dir)
     # cut at a sentence end: a model copies a trailing "…" into the draft
     return truncate_at_sentence(filled.replace("\n", ""), SCRIPT_EXCERPT_CHARS).rstrip("…")
 

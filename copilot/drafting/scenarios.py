@@ -20,10 +20,16 @@ class Scenario(BaseModel):
     guidance: str
     script_tags: list[str] = Field(default_factory=list)
     must_not: list[str] = Field(default_factory=list)
+    requires_any: list[str] = Field(default_factory=list)  # context words the message must also have
+    product_facts: bool = True  # main topic → state the exact facts of the products in scope
+    posts: bool = False  # also recognised in a post's theme and brief
+    keep: list[str] = Field(default_factory=list)  # a shortened script keeps sentences holding these
 
     def matches(self, text: str) -> bool:
         low = text.lower()
-        return any(k.lower() in low for k in self.keywords)
+        if not any(k.lower() in low for k in self.keywords):
+            return False
+        return not self.requires_any or any(w.lower() in low for w in self.requires_any)
 
 
 class ScenarioBook(BaseModel):
@@ -85,6 +91,13 @@ def detect_scenarios(
     if not any(s.id != "injection" for s in found):
         found.append(book.get("general"))
     return found
+
+
+def detect_post_scenarios(text: str, settings: Settings) -> list[Scenario]:
+    """Scenarios a post's theme and brief touch (those marked ``posts``); ends with general."""
+    book = scenario_book(settings)
+    found = [s for s in book.scenarios if s.posts and s.id != "general" and s.matches(text)]
+    return [*found, book.get("general")]
 
 
 def scenario_violations(text: str, scenarios: list[Scenario]) -> list[Finding]:

@@ -1,21 +1,32 @@
 """Approved scripts (knowledge/scripts, 话术库): the wording compliance has signed off.
 
 Each script file has a ``## 话术`` section holding one or more quoted replies, optionally labelled
-("群内回复：", "私聊跟进：", "代领请求："). Placeholders in 【】 are filled from the RM profile and
-persona (prompts/placeholders.yaml); a sentence whose placeholder cannot be filled is dropped.
+("群内回复：", "私聊跟进：", "代领请求："). Only that section is customer-facing: ``## 适用场景`` and
+``## 注意事项`` are guidance for the RM and are read here only to tell what a script is for.
+Placeholders in 【】 are filled from the RM profile and persona (prompts/placeholders.yaml); a
+sentence whose placeholder cannot be filled is dropped.
+
+Which channel a script (or one labelled reply in it) is written for, and which replies serve one
+purpose only (a welcome), is read from its title, tags, 适用场景 and labels with the vocabulary in
+prompts/script_channels.yaml.
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 import yaml
+from pydantic import BaseModel, Field, ValidationError
 
 from copilot.domain import DocType, RMProfile
 from copilot.knowledge import KnowledgeError, read_document
+
+CHANNELS = ("one_to_one", "group", "moments")
 
 _SECTION = re.compile(r"^##\s+(.+?)\s*$", re.M)
 _LABEL = re.compile(r"^\s*([^\n“”]{1,12})[:：]\s*$")
@@ -28,6 +39,15 @@ class ScriptBlock:
     text: str
 
 
+class ChannelVocabulary(BaseModel):
+    """prompts/script_channels.yaml: words that mark a script's channel and reserved purposes."""
+
+    group: list[str] = Field(default_factory=lambda: ["群发", "社群", "群内", "群里"])
+    moments: list[str] = Field(default_factory=lambda: ["朋友圈"])
+    one_to_one: list[str] = Field(default_factory=lambda: ["私聊", "一对一", "新添加"])
+    reserved: list[str] = Field(default_factory=lambda: ["问候"])
+
+
 @dataclass(frozen=True)
 class ApprovedScript:
     doc_id: str
@@ -37,14 +57,47 @@ class ApprovedScript:
     approval_no: str
     source_path: str
     blocks: tuple[ScriptBlock, ...] = field(default_factory=tuple)
+    situation: str = ""  # the 适用场景 section: who says what, when (guidance, never copy)
 
-    def block_for(self, message: str) -> ScriptBlock:
+    def channels(self, vocab: ChannelVocabulary) -> frozenset[str]:
+        """The channels the script as a whole is written for."""
+        where = f"{self.title}\n{' '.join(self.tags)}\n{self.situation}"
+        found = {c for c in CHANNELS if any(w in where for w in getattr(vocab, c))}
+        if not found & {"group", "moments"}:
+            found.add("one_to_one")
+        return frozenset(found)
+
+    def block_channels(self, block: ScriptBlock, vocab: ChannelVocabulary) -> frozenset[str]:
+        """A labelled reply's own channel ("群内回复", "私聊跟进"), else the script's."""
+        named = {c for c in CHANNELS if any(w in block.label for w in getattr(vocab, c))}
+        return frozenset(named) if named else self.channels(vocab)
+
+    def purposes(self, block: ScriptBlock, vocab: ChannelVocabulary) -> frozenset[str]:
+        """Reserved purposes (问候) a reply serves: named by its label, or by the script's tags
+        when the reply has no label of its own."""
+        where = block.label if block.label else " ".join(self.tags)
+        return frozenset(w for w in vocab.reserved if w in where)
+
+    def usable_blocks(
+        self, vocab: ChannelVocabulary, channels: Iterable[str], purposes: Iterable[str] = ()
+    ) -> list[ScriptBlock]:
+        """Replies written for one of ``channels`` whose reserved purposes (if any) are wanted."""
+        wanted, allowed = set(channels), set(purposes)
+        return [
+            b
+            for b in self.blocks
+            if self.block_channels(b, vocab) & wanted and self.purposes(b, vocab) <= allowed
+        ]
+
+    def block_for(self, message: str, blocks: Iterable[ScriptBlock] | None = None) -> ScriptBlock:
         """The labelled block whose label shares most with the message; the first one on ties."""
+        candidates = list(blocks) if blocks is not None else list(self.blocks)
+        candidates = candidates or list(self.blocks)
 
         def overlap(b: ScriptBlock) -> int:
             return sum(1 for i in range(len(b.label) - 1) if b.label[i : i + 2] in message)
 
-        return max(self.blocks, key=lambda b: (overlap(b), -self.blocks.index(b)))
+        return max(candidates, key=lambda b: (overlap(b), -self.blocks.index(b)))
 
 
 def _blocks(section: str) -> tuple[ScriptBlock, ...]:
@@ -97,6 +150,7 @@ def _load(path: str, mtime_ns: int) -> ApprovedScript | None:
     blocks = _blocks(body)
     if not blocks:
         return None
+    situation = next((v for k, v in sections.items() if k.startswith("适用场景")), "")
     m = doc.meta
     return ApprovedScript(
         doc_id=m.id,
@@ -106,6 +160,7 @@ def _load(path: str, mtime_ns: int) -> ApprovedScript | None:
         approval_no=m.approval_no,
         source_path=doc.source_path,
         blocks=blocks,
+        situation=re.sub(r"\s+", " ", situation).strip(),
     )
 
 
@@ -166,16 +221,51 @@ def fill_placeholders(text: str, values: dict[str, str]) -> str:
     return out.strip()
 
 
-def script_by_id(doc_id: str, knowledge_dir: Path) -> ApprovedScript | None:
-    """An approved script by its document id (personas name their few-shot examples this way)."""
+def all_scripts(knowledge_dir: Path) -> list[ApprovedScript]:
+    """Every approved script under ``knowledge/scripts`` (each cached by modification time)."""
     folder = knowledge_dir / "scripts"
     if not folder.is_dir():
-        return None
-    for path in sorted(folder.glob("*.md")):
-        script = load_script(path)
-        if script is not None and script.doc_id == doc_id:
-            return script
-    return None
+        return []
+    return [s for s in (load_script(p) for p in sorted(folder.glob("*.md"))) if s is not None]
+
+
+def script_by_id(doc_id: str, knowledge_dir: Path) -> ApprovedScript | None:
+    """An approved script by its document id (personas name their few-shot examples this way)."""
+    return next((s for s in all_scripts(knowledge_dir) if s.doc_id == doc_id), None)
+
+
+def specific_tags(knowledge_dir: Path, generic: Iterable[str] = (), max_scripts: int = 2) -> frozenset[str]:
+    """Tags carried by at most ``max_scripts`` scripts: a message naming one (乒乓球, 代领, 50万元)
+    names that script's subject. Segment-wide tags (信用卡, 社保养老, 群发), risk levels and the
+    short ``generic`` words (product tags such as 存款, 理财) name nothing."""
+    common = set(generic)
+    counts = Counter(t for s in all_scripts(knowledge_dir) for t in set(s.tags))
+    return frozenset(
+        t
+        for t, n in counts.items()
+        if n <= max_scripts and not re.fullmatch(r"[RC][1-5]", t) and (len(t) >= 3 or t not in common)
+    )
+
+
+@lru_cache(maxsize=8)
+def _vocabulary(path: Path, mtime_ns: int) -> ChannelVocabulary:
+    from copilot.drafting.personas import PromptContentError
+
+    try:
+        return ChannelVocabulary.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+    except (yaml.YAMLError, ValidationError) as exc:
+        raise PromptContentError(f"{path}: 话术渠道定义无效（{exc}）") from exc
+
+
+def channel_vocabulary(prompts_dir: Path) -> ChannelVocabulary:
+    """prompts/script_channels.yaml, or built-in defaults when a content root has none."""
+    path = prompts_dir / "script_channels.yaml"
+    return _vocabulary(path, path.stat().st_mtime_ns) if path.is_file() else ChannelVocabulary()
+
+
+def script_wording(block: ScriptBlock, rm: RMProfile, prompts_dir: Path) -> str:
+    """The customer-facing wording of one reply in a script, placeholders filled."""
+    return fill_placeholders(block.text, placeholder_values(rm, prompts_dir))
 
 
 def placeholder_values(rm: RMProfile, prompts_dir: Path) -> dict[str, str]:

@@ -10,6 +10,7 @@ from copilot.domain import Channel, Citation, CustomerProfile, Finding, Hit, RMP
 from copilot.drafting.facts import ProductFacts
 from copilot.drafting.personas import Persona
 from copilot.drafting.scenarios import Scenario
+from copilot.drafting.scripts import ScriptBlock
 
 
 @dataclass
@@ -56,10 +57,12 @@ class WritingTask:
     history: list[Turn] = field(default_factory=list)  # masked
     products: list[ProductFacts] = field(default_factory=list)  # asked about / in scope
     alternatives: list[ProductFacts] = field(default_factory=list)  # suitable ones to steer to
-    script: Source | None = None  # the approved script the reply builds on
+    script: Source | None = None  # the approved script the reply builds on (its 话术 passage)
+    script_block: ScriptBlock | None = None  # the reply within that script, chosen for channel and situation
     inbound_findings: list[Finding] = field(default_factory=list)
     feedback: list[Finding] = field(default_factory=list)  # from a blocked attempt
     attempt: int = 0  # 0 = first draft; a rewrite samples differently
+    plain: bool = False  # template writer: fixed wording and exact facts only (after a blocked draft)
     theme: str = ""  # post
     brief: str = ""  # post
 
