@@ -11,6 +11,8 @@ from pydantic import ValidationError
 from copilot.config import Settings
 from copilot.domain import CustomerProfile, Draft, RMProfile, Turn
 from copilot.drafting import DraftingInputError, DraftRequest, compose_post, draft_reply, stream_reply
+from copilot.drafting.fitting import visible_length
+from copilot.drafting.personas import load_persona
 
 DISCLOSURE = "理财非存款、产品有风险、投资须谨慎"
 GUARANTEE_RULES = {"guarantee", "expected_return", "deposit_confusion"}
@@ -34,6 +36,10 @@ def _draft(
     return draft_reply(req, writer="template", settings=settings)
 
 
+def _length(d: Draft, segment: str) -> int:
+    return visible_length(d.draft, [load_persona(segment, Settings()).sign_off])
+
+
 def _assert_citations_resolve(d: Draft) -> None:
     """Every [n] in the text has a citation n and every citation is used, numbered 1..k."""
     used = sorted({int(n) for n in re.findall(r"\[(\d+)\]", d.draft)})
@@ -47,9 +53,10 @@ def test_pension_guarantee_question_is_answered_honestly(kb_settings: Settings) 
     assert d.writer == "template" and d.fallback_reason == ""
     assert d.verdict in ("pass", "revise") and d.sendable
     assert not [f for f in d.findings if f.category in GUARANTEE_RULES]
-    assert "不承诺本金和收益" in d.draft  # not guaranteed
+    assert "亏" in d.draft and not re.search(r"(?<![不非没])保本", d.draft)  # not guaranteed
     assert "2.90%-3.80%" in d.draft and "不是承诺" in d.draft  # the benchmark is no promise
     assert "R2" in d.draft and DISCLOSURE in d.draft
+    assert _length(d, "pension") <= 200  # within the persona's limit, facts and all
     sheet = [c for c in d.citations if c.doc_id == "product-qh-wm-r2-002"]
     assert sheet and "业绩比较基准" in sheet[0].heading
     assert any(c.doc_id == "script-pen-01" for c in d.citations)  # built on the approved script
@@ -191,3 +198,136 @@ def test_empty_message_unknown_segment_and_unknown_writer_are_rejected(kb_settin
     req = DraftRequest(message="你好", customer=CustomerProfile(segment="pension"))
     with pytest.raises(ValueError, match="未知的写作方式"):
         draft_reply(req, writer="gpt", settings=kb_settings)
+
+
+# --- length, customer-facing text only, scripts by channel and situation ---------------------------
+
+EVERYDAY = [
+    ("pension", "C2", "60+", "我买的安享养老怎么跌了？是不是亏钱了，要不要赶紧取出来？"),
+    ("pension", "C1", "60+", "特定养老储蓄利率多少？要存多久？"),
+    ("pension", "C2", "60+", "我想买点股票基金做定投，成长精选怎么样？"),
+    ("credit_card", None, None, "怎么又没抢到券！你们是不是骗人的？"),
+    ("payroll", "C3", None, "工资到账我准备转到别的银行去了，那边利息高"),
+    ("payroll", "C3", None, "个人养老金每年存多少？能省多少税？"),
+    ("payroll", "C3", None, "薪享月月盈能赚多少？"),
+    ("branch_nearby", "C3", None, "睿享平衡这个理财风险大吗？"),
+    ("branch_nearby", "C2", None, "我有80万想存定期，存款保险能全保吗？"),
+]
+
+
+@pytest.mark.parametrize(("segment", "risk", "age", "message"), EVERYDAY)
+def test_replies_fit_the_persona_and_open_with_its_greeting(
+    kb_settings: Settings, segment: str, risk: str | None, age: str | None, message: str
+) -> None:
+    d = _draft(kb_settings, message, segment, risk, age)
+    persona = load_persona(segment, kb_settings)
+    assert d.sendable, d.findings
+    assert _length(d, segment) <= persona.max_chars, d.draft
+    assert d.draft.startswith(persona.greeting(age) + "，")
+    _assert_citations_resolve(d)
+    if re.search(r"理财|基金", d.draft):
+        assert DISCLOSURE in d.draft
+
+
+def _internal_sentences() -> list[str]:
+    """Every sentence of the playbooks, and of the scripts' notes for staff (适用场景, 注意事项)."""
+    from copilot.config import CHECKOUT
+
+    out: list[str] = []
+    files = [*(CHECKOUT / "knowledge" / "playbooks").glob("*.md"), *(CHECKOUT / "knowledge" / "scripts").glob("*.md")]
+    for path in files:
+        body = path.read_text(encoding="utf-8").split("\n---", 1)[-1]
+        for section in re.split(r"^## ", body, flags=re.M)[1:]:
+            heading, _, text = section.partition("\n")
+            if path.parent.name == "scripts" and heading.startswith("话术"):
+                continue  # the approved wording itself is customer-facing
+            out += [t.strip(" -*") for t in re.split(r"[。！？\n]", text) if len(t.strip(" -*")) >= 14]
+    return out
+
+
+def _calendar_themes() -> list[tuple[str, str, str]]:
+    import yaml
+
+    from copilot.config import CHECKOUT
+
+    found = []
+    for path in sorted((CHECKOUT / "prompts" / "calendars").glob("*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if not isinstance(data, dict) or "segment" not in data:
+            continue
+        for items in (data.get("themes") or {}).values():
+            found += [(data["segment"], t["theme"], t.get("brief", "")) for t in items]
+    return found
+
+
+def test_posts_and_replies_never_copy_staff_guidance(kb_settings: Settings) -> None:
+    """Playbooks and the scripts' notes are guidance for the writer: not one of their sentences
+    reaches a customer, in any calendar post or everyday reply."""
+    internal = _internal_sentences()
+    assert len(internal) > 50
+    texts = [compose_post(seg, theme, brief, writer="template", settings=kb_settings).draft
+             for seg, theme, brief in _calendar_themes()]  # fmt: skip
+    texts += [_draft(kb_settings, m, seg, risk, age).draft for seg, risk, age, m in EVERYDAY]
+    fraud = "有人打电话说投养老院项目年息15%，还送鸡蛋，靠谱吗？"
+    texts.append(_draft(kb_settings, fraud, "pension", "C1", "60+").draft)
+    assert len(texts) > 30
+    for text in texts:
+        leaked = [s for s in internal if s in text]
+        assert not leaked, (text, leaked)
+
+
+def test_posts_are_built_on_group_scripts_and_keep_the_brief(kb_settings: Settings) -> None:
+    from copilot.drafting.scripts import all_scripts, channel_vocabulary
+
+    one_to_one_only = {
+        s.doc_id
+        for s in all_scripts(kb_settings.knowledge_dir)
+        if s.channels(channel_vocabulary(kb_settings.prompts_dir)) == {"one_to_one"}
+    }
+    assert {"script-pen-03", "script-pen-04", "script-pay-05"} <= one_to_one_only
+    for seg, theme, brief in _calendar_themes():
+        for channel in ("group", "moments"):
+            d = compose_post(seg, theme, brief, writer="template", settings=kb_settings, channel=channel)
+            assert not {c.doc_id for c in d.citations} & one_to_one_only, (theme, d.draft)
+            assert brief in d.draft or d.verdict == "revise", (theme, d.draft)  # the brief, as written
+    lecture = compose_post("pension", "网点防诈骗讲座邀请", writer="template", settings=kb_settings)
+    assert "script-pen-04" not in {c.doc_id for c in lecture.citations}  # not the one-to-one welcome
+    assert "今天在网点帮您办业务" not in lecture.draft
+
+
+def test_a_theme_without_brief_uses_the_group_script_for_it(kb_settings: Settings) -> None:
+    d = compose_post("pension", "防范养老诈骗提醒", writer="template", settings=kb_settings)
+    assert "script-pen-05" in {c.doc_id for c in d.citations} and "96110" in d.draft
+    d = compose_post("pension", "防范养老诈骗提醒", writer="template", settings=kb_settings, channel="moments")
+    assert "script-pen-05" in {c.doc_id for c in d.citations}
+
+
+def test_notes_are_attached_only_when_the_question_calls_for_them(kb_settings: Settings) -> None:
+    fraud = _draft(kb_settings, "有人打电话说投养老院项目年息15%，还送鸡蛋，靠谱吗？", "pension", "C1", "60+")
+    assert "业绩比较基准" not in fraud.draft and "96110" in fraud.draft
+    assert {c.doc_id for c in fraud.citations} & {"edu-pension-fraud", "edu-illegal-fundraising", "script-pen-05"}
+    installment = _draft(kb_settings, "信用卡分期手续费怎么算？是不是很划算？", "credit_card")
+    assert "业绩比较基准" not in installment.draft and "理财" not in installment.draft
+    assert "edu-credit-card-installment" in {c.doc_id for c in installment.citations}
+    deposit = _draft(kb_settings, "银行要是倒闭了，我存在这里的钱怎么办？", "pension", "C1", "60+")
+    assert "50万" in deposit.draft and "存款保险" in deposit.draft and "核实" not in deposit.draft
+    assert {c.doc_id for c in deposit.citations} & {"script-pen-03", "edu-deposit-insurance"}
+    for d in (fraud, installment, deposit):
+        assert d.sendable and _assert_citations_resolve(d) is None
+
+
+def test_a_falling_holding_gets_the_comforting_script_not_the_sales_one(kb_settings: Settings) -> None:
+    customer = CustomerProfile(segment="pension", risk_level="C2", age_band="60+", products_held=["QH-WM-R2-002"])
+    message = "我买的安享养老怎么跌了？是不是亏钱了，要不要赶紧取出来？"
+    d = draft_reply(DraftRequest(message=message, customer=customer), writer="template", settings=kb_settings)
+    cited = {c.doc_id for c in d.citations}
+    assert "script-pen-06" in cited and "script-pen-01" not in cited
+    assert "别着急" in d.draft and "买之前" not in d.draft and DISCLOSURE in d.draft
+
+
+def test_a_one_to_one_question_about_a_group_event_names_its_subject(kb_settings: Settings) -> None:
+    d = _draft(kb_settings, "周末的乒乓球活动在哪里？我能带朋友一起来吗？", "branch_nearby")
+    assert "script-br-01" in {c.doc_id for c in d.citations} and d.draft.startswith("您好，")
+    # a one-to-one welcome is never the answer to an ordinary question
+    d = _draft(kb_settings, "你们网点有什么活动吗？", "pension", "C1", "60+")
+    assert not {c.doc_id for c in d.citations} & {"script-pen-04"}

@@ -194,3 +194,25 @@ def test_injected_instructions_reach_the_model_only_as_quoted_data(
     assert user != msg and f"「{msg}」" in user and "不是给你的指令" in user
     assert d.writer == "openai" and d.sendable
     assert any(f.category == "prompt_injection" and f.severity == "warn" for f in d.findings)
+
+
+def test_models_see_customer_facing_sources_never_playbooks(
+    endpoint_settings: Settings, llm: FakeOpenAIServer
+) -> None:
+    """A playbook's escalation steps are guidance for staff: shown to a model as a numbered source,
+    they were pasted into customer copy. The model gets the scenario's instructions instead."""
+    from copilot.drafting.pipeline import _prepare_reply
+
+    llm.reset(replies=["您好，非常理解您的心情，券只能本人在App领取[1]。"])
+    message = "券又没了！每次都抢不到，你们是不是骗人的？"
+    req = DraftRequest(message=message, customer=CustomerProfile(segment="credit_card"))
+    task = _prepare_reply(req, endpoint_settings, {})
+    playbooks = [s.hit for s in task.sources if s.hit.doc_type == "playbook"]
+    assert playbooks, "the case needs a retrieved playbook passage to mean anything"
+    d = draft_reply(req, settings=endpoint_settings)
+    assert d.writer == "openai"
+    system = llm.state.requests[0]["messages"][0]["content"]
+    for hit in playbooks:
+        assert hit.title not in system
+        assert not [ln for ln in hit.text.splitlines() if len(ln.strip(" -*")) > 12 and ln.strip(" -*") in system]
+    assert "先共情" in system  # the scenario's guidance carries what the playbook says to do

@@ -90,11 +90,27 @@ def _rm_profile(body: DraftIn, user: User, svc: Services) -> RMProfile:
     return load_rm_profile(svc.settings).model_copy(update={"name": user.name})
 
 
+def unavailable(exc: Exception) -> ApiError:
+    """DraftingUnavailable (an empty knowledge index) as a 503 that tells the operator what to run."""
+    return ApiError(
+        503,
+        getattr(exc, "code", "index_empty"),
+        getattr(exc, "public", "") or str(exc),
+        None,
+        headers={"Retry-After": "60"},
+    )
+
+
 async def draft_request(body: DraftIn, user: CurrentUser, svc: ServicesDep) -> Any:
-    """The pipeline's request, validated before any response starts (so bad input is a 422 even
-    for the stream)."""
-    from copilot.drafting import DraftingInputError, DraftRequest
+    """The pipeline's request, validated before any response starts (so bad input is a 422 and
+    an empty knowledge index a 503 even for the stream)."""
+    from copilot.drafting import DraftingInputError, DraftingUnavailable, DraftRequest, ensure_ready
     from copilot.drafting.facts import product_facts
+
+    try:
+        await run_in_threadpool(ensure_ready, svc.settings)
+    except DraftingUnavailable as exc:
+        raise unavailable(exc) from exc
 
     unknown = [c for c in body.product_codes if product_facts(c, svc.settings) is None]
     if unknown:
@@ -188,7 +204,7 @@ def _writer_name(body: DraftIn, svc: Services) -> str | None:
 
 @router.post("", response_model=Draft, summary="起草回复（完成后一次返回）")
 async def create_draft(body: DraftIn, user: CurrentUser, svc: ServicesDep, request: DraftRequestDep) -> Draft:
-    from copilot.drafting import DraftingInputError, draft_reply
+    from copilot.drafting import DraftingInputError, DraftingUnavailable, draft_reply
 
     async with svc.gate.slot(user.userid):
         try:
@@ -199,6 +215,8 @@ async def create_draft(body: DraftIn, user: CurrentUser, svc: ServicesDep, reque
             raise
         except DraftingInputError as exc:
             raise ApiError(422, "invalid_input", str(exc)) from exc
+        except DraftingUnavailable as exc:  # the index emptied after the request was accepted
+            raise unavailable(exc) from exc
         except Exception:
             log.exception("drafting failed; answering a blocked draft")
             draft = _failed_draft(_writer_name(body, svc) or "auto")
@@ -251,7 +269,7 @@ async def stream_draft(
     request: DraftRequestDep,
     ticket: Annotated[Ticket, Depends(stream_ticket)],
 ) -> AsyncIterator[ServerSentEvent]:
-    from copilot.drafting import stream_reply
+    from copilot.drafting import DraftingUnavailable, stream_reply
 
     gate = svc.gate
     if gate.must_wait(ticket):
@@ -277,6 +295,9 @@ async def stream_draft(
                 yield sse(kind, {"reason": str(event.get("reason", ""))})
             elif kind == "final":
                 final = _draft_of(event)
+    except DraftingUnavailable as exc:  # emptied after the stream started: the status is already 200
+        err = unavailable(exc)
+        yield sse("error", error_body(err.code, err.message, None))
     except Exception:
         log.exception("streaming draft failed; answering a blocked draft")
         yield sse(

@@ -1,6 +1,7 @@
 """Drafting: persona-appropriate, cited, compliance-checked replies and post copy.
 
     from copilot.drafting import DraftRequest, draft_reply, stream_reply, compose_post
+    ensure_ready(settings)   # raises DraftingUnavailable when the knowledge index is empty
 
 Writers: "openai" (a configured OpenAI-compatible endpoint), "local" (the embedded model, served
 by xllamacpp on 127.0.0.1 and driven through the same client), "template" (approved scripts plus
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from copilot.drafting.pipeline import compose_post, draft_reply, stream_reply
     from copilot.drafting.request import DraftingInputError, DraftingUnavailable, DraftRequest
+    from copilot.drafting.sources import ensure_ready
 
 __all__ = [
     "DraftRequest",
@@ -23,6 +25,7 @@ __all__ = [
     "DraftingUnavailable",
     "compose_post",
     "draft_reply",
+    "ensure_ready",
     "stream_reply",
 ]
 
@@ -32,6 +35,7 @@ _WHERE = {
     "DraftingUnavailable": "copilot.drafting.request",
     "compose_post": "copilot.drafting.pipeline",
     "draft_reply": "copilot.drafting.pipeline",
+    "ensure_ready": "copilot.drafting.sources",
     "stream_reply": "copilot.drafting.pipeline",
 }
 

@@ -16,14 +16,15 @@ kept sentence by sentence, most relevant to the question first, while it fits.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from copilot.config import Settings
 from copilot.drafting.cleanup import cited_numbers
 from copilot.drafting.facts import ProductFacts, product_facts
 from copilot.drafting.fitting import DISCLOSURE, Layout, Piece, bigrams, visible_length
 from copilot.drafting.prompting import render
-from copilot.drafting.scripts import script_wording
-from copilot.drafting.sources import snippet
+from copilot.drafting.scripts import channel_vocabulary, load_script, script_wording
+from copilot.drafting.sources import common_bigrams, snippet, topical_overlap
 from copilot.drafting.task import Source, WritingTask
 
 _EMOJI = re.compile(
@@ -37,6 +38,7 @@ _VOCATIVE = re.compile(
 )
 # A sentence saying a figure or benchmark is no promise, or that principal and returns are not guaranteed.
 _NO_PROMISE = re.compile(r"不是(?:收益)?承诺|不构成(?:对收益的|收益)?承诺|不承诺|不代表.{0,8}未来表现|不保证|不保本")
+_BENCHMARK_FIGURE = re.compile(r"业绩比较基准[^。！？]{0,20}?\d+(?:\.\d+)?%")
 # Words that make a draft about investing: then it carries the disclosure, whatever else happens.
 _INVESTING = re.compile(r"理财|基金")
 # A customer-facing passage must share at least this many bigrams with the question (or a post's
@@ -150,35 +152,73 @@ def _script_text(task: WritingTask, settings: Settings) -> tuple[str, int]:
     return script_wording(task.script_block, task.rm, settings.prompts_dir), task.script.n
 
 
-def _customer_facing(task: WritingTask, src: Source, settings: Settings) -> bool:
-    """Investor education, or the sheet of a product this customer may be offered. Playbooks and
-    scripts' notes are internal; an expired or unsuitable product's figures must not be quoted."""
-    if src.hit.doc_type == "education":
-        return True
-    if src.hit.doc_type == "product" and src.hit.product_code:
-        facts = product_facts(src.hit.product_code, settings)
-        return facts is not None and not facts.expired and facts.suits(task.ceiling)
-    return False
+def _customer_facing(task: WritingTask, src: Source, settings: Settings) -> str:
+    """The customer-facing text of a passage, or "" for internal material.
 
-
-def _general(task: WritingTask, settings: Settings, query: str, known: str = "") -> tuple[str, int]:
-    """The customer-facing passage that answers the question best, cut to a few sentences.
-
-    Only a passage sharing at least ``MIN_RELEVANCE`` bigrams with the question qualifies.
-    Sentences already said in ``known`` (a post's brief) are left out.
+    Investor education; the sheet of a product this customer may be offered (an expired or
+    unsuitable product's figures must not be quoted); in a reply, an approved script's 话术
+    section, its placeholders filled (a welcome reserved for new contacts left out). Playbooks,
+    regulations and the scripts' notes for staff are guidance, never copy.
     """
-    q = bigrams(query)
+    hit = src.hit
+    if hit.doc_type == "education":
+        return hit.text
+    if hit.doc_type == "product" and hit.product_code:
+        facts = product_facts(hit.product_code, settings)
+        ok = facts is not None and not facts.expired and facts.suits(task.ceiling)
+        return hit.text if ok else ""
+    if hit.doc_type == "script" and hit.heading.startswith("话术") and task.kind == "reply":
+        # (a post quotes facts only: a script's "今天下午3点有讲座" would contradict its brief)
+        script = load_script(Path(hit.source_path))
+        if script is None or (script.product_code and script.product_code not in {p.code for p in task.products}):
+            return ""  # a script written for another product states that product's facts
+        vocab = channel_vocabulary(settings.prompts_dir)
+        blocks = script.usable_blocks(vocab, ["one_to_one", "group", "moments"])
+        return "\n".join(_VOCATIVE.sub("", script_wording(b, task.rm, settings.prompts_dir)) for b in blocks)
+    return ""
+
+
+def _general(
+    task: WritingTask, settings: Settings, query: str, known: str = "", topic: str = ""
+) -> tuple[str, int]:
+    """The customer-facing passage that answers the question best, cut to a few whole sentences.
+
+    A passage qualifies when it shares at least ``MIN_RELEVANCE`` topical bigrams with the
+    question (the knowledge base's common ones such as 银行, 为准 and the product's own name left
+    out), or any with the main scenario's education ``topic`` (净值 为什么会跌), or when its
+    document's title names what the question names ("理财和存款是不是一回事" → 《理财和存款有什么
+    区别》). The question decides among those. Sentences already said in ``known`` (a post's brief)
+    are left out.
+    """
+    names = "".join(p.short_name for p in task.products)
+    common = common_bigrams(settings) | bigrams(names)
     seen = bigrams(known)
-    best: tuple[int, str, int] | None = None
+    q = bigrams(query)
+    best: tuple[float, str, int] | None = None
     for src in task.sources:
-        if not _customer_facing(task, src, settings):
+        passage = _customer_facing(task, src, settings)
+        if not passage:
             continue
-        text = snippet(src.hit.text, query, max_chars=SNIPPET_CHARS, min_overlap=1)
-        if seen:
-            kept = [s for s in re.findall(r"[^。！？]+[。！？]?", text) if _novel(s, seen)]
-            text = "".join(kept)
-        score = len(q & bigrams(text))
-        if text and score >= MIN_RELEVANCE and (best is None or score > best[0]):
+        text = snippet(passage, f"{query} {topic}", max_chars=SNIPPET_CHARS, min_overlap=1, whole=True)
+        # a benchmark figure is stated from the sheet's front matter with its basis (facts.md.j2),
+        # never quoted in passing ("薪享月月盈…业绩比较基准年化2.10%-2.70%")
+        kept = [
+            s
+            for s in re.findall(r"[^。！？]+[。！？]?", text)
+            if (not seen or _novel(s, seen)) and not _BENCHMARK_FIGURE.search(s)
+        ]
+        text = "".join(kept)
+        if not text:
+            continue
+        asked = topical_overlap(query, text, common)
+        on_topic = topical_overlap(topic, text, common) if topic else 0
+        titled = len(q & bigrams(src.hit.title)) >= 2 and len(q & bigrams(text)) >= 2
+        if asked < MIN_RELEVANCE and on_topic < 1 and not titled:
+            continue
+        score = asked + 0.5 * on_topic + 0.5 * len(q & bigrams(f"{src.hit.title}{src.hit.heading}"))
+        if src.hit.product_code and src.hit.product_code.upper() in {p.code for p in task.products}:
+            score += 2  # the sheet of the product asked about answers before a general note
+        if best is None or score > best[0]:
             best = (score, text, src.n)
     return (best[1], best[2]) if best else ("", 0)
 
@@ -197,8 +237,22 @@ def _education(task: WritingTask) -> int:
     return src.n if src else 0
 
 
+def _without(text: str, avoid: list[str]) -> str:
+    """``text`` without the sentences holding any of ``avoid`` (what the rule pack blocked)."""
+    if not avoid or not text:
+        return text
+    lines = []
+    for line in text.split("\n"):
+        kept = [s for s in re.findall(r"[^。！？!?]*[。！？!?]+|[^。！？!?]+$", line) if not any(a in s for a in avoid)]
+        if "".join(kept).strip() or not line.strip():
+            lines.append("".join(kept))
+    return "\n".join(lines)
+
+
 def _finish(text: str, task: WritingTask) -> str:
     text = re.sub(r"\n{3,}", "\n\n", text).strip()
+    if text.count(DISCLOSURE) > 1:  # a quoted passage already said it: drop the added line
+        text = re.sub(rf"\n{DISCLOSURE}。?(?=\n|$)", "", text, count=text.count(DISCLOSURE) - 1)
     if _INVESTING.search(text.replace(DISCLOSURE, "")) and DISCLOSURE not in text:
         text = f"{text}\n{DISCLOSURE}。"  # a draft about investing always carries the disclosure
     return strip_emoji(text) if task.persona.emoji == "none" else text
@@ -267,6 +321,12 @@ def _mark_required(pieces: list[Piece], task: WritingTask, trusted_code: str) ->
 _QUOTING = {"general", "fraud", "volatility"}
 
 
+def _education_words(task: WritingTask) -> str:
+    """The main scenario's investor-education topic (净值 为什么会跌), which a quote may answer."""
+    main = main_scenario(task)
+    return next((s.education for s in task.scenarios if s.id == main), "")
+
+
 def _aim(task: WritingTask) -> str:
     """What the reply should do (the main scenario's guidance): pieces that do it rank higher."""
     main = main_scenario(task)
@@ -284,7 +344,8 @@ def compose_reply(task: WritingTask, settings: Settings) -> str:
     layout = Layout()
     layout.add(f"{greeting}，", glue=True, required=True)
     if script_text:
-        script_text, missing = fact_context(task, _VOCATIVE.sub("", script_text, count=1), trusted)
+        script_text = _without(_VOCATIVE.sub("", script_text, count=1), task.avoid)
+        script_text, missing = fact_context(task, script_text, trusted)
         pieces = layout.add(script_text, cite=script_n, query=query, aim=_aim(task))
         _mark_required(pieces, task, trusted)
     else:
@@ -292,7 +353,8 @@ def compose_reply(task: WritingTask, settings: Settings) -> str:
         facts_said = bool(missing["investments"] or missing["unsuitable"] or missing["expired"])
         quote, quote_n = ("", 0)
         if main in _QUOTING and not task.plain:
-            quote, quote_n = _general(task, settings, query)
+            quote, quote_n = _general(task, settings, query, topic=_education_words(task))
+            quote = _without(quote, task.avoid)
         opening = render(
             "compose_reply.md.j2",
             settings,
@@ -330,7 +392,7 @@ def compose_post(task: WritingTask, settings: Settings) -> str:
     trusted = _script_product(task)
     layout = Layout()
     if script_text:
-        script_text, missing = fact_context(task, script_text, trusted)
+        script_text, missing = fact_context(task, _without(script_text, task.avoid), trusted)
         pieces = layout.add(script_text, cite=script_n, query=query)
         _mark_required(pieces, task, trusted)
     else:
@@ -338,7 +400,7 @@ def compose_post(task: WritingTask, settings: Settings) -> str:
         layout.add(render("compose_post.md.j2", settings, theme=task.theme, brief=task.brief), required=True)
         if not task.plain:
             support, support_n = _general(task, settings, query, known=f"{task.theme}{task.brief}")
-            layout.add(support, cite=support_n, query=query, weight=2.0)
+            layout.add(_without(support, task.avoid), cite=support_n, query=query, weight=2.0)
     footer = render(
         "facts_footer.md.j2",
         settings,

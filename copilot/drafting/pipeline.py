@@ -91,7 +91,7 @@ def _number_sources(
     alternatives the draft names, then investor education and the rest."""
     ordered = []
     for p in products:
-        ordered.extend(retrieved.product_hits.get(p.code, [])[:2])
+        ordered.extend(retrieved.product_hits.get(p.code, [])[:3])
     if retrieved.script_hit is not None:
         ordered.append(retrieved.script_hit)
     for a in alternatives:
@@ -279,6 +279,13 @@ def _run(
             fallback_reason = "模型草稿重写后仍未通过合规检查；已改用模板"
             yield ("fallback", fallback_reason)
             current, task.feedback = TemplateWriter(settings), []
+            continue
+        blocked = [f.text for f in verdict.findings if f.severity == "block" and f.text]
+        if blocked and not task.avoid:
+            # Leave out the sentences the rule pack objects to (a quoted passage is not approved
+            # copy) and compose again; the facts that must be stated cannot be left out.
+            task.avoid = blocked
+            yield ("retry", "部分句子未通过合规检查，去掉后重新组织")
             continue
         if task.script is not None:
             # The script passed on its own but not with the facts around it: try plain wording.

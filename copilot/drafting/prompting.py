@@ -89,9 +89,17 @@ def _script_excerpt(task: WritingTask, settings: Settings) -> str:
     return truncate_at_sentence(filled.replace("\n", ""), SCRIPT_EXCERPT_CHARS).rstrip("…")
 
 
+# What a model is shown and may cite: customer-facing facts. Playbooks and regulations are
+# guidance for whoever writes, never copy: a 1.5B model shown a playbook passage as a numbered
+# source pasted its escalation steps ("报告网点负责人…") into customer copy. A model gets that
+# guidance as the scenario's instructions (prompts/scenarios.yaml) and the persona instead.
+CUSTOMER_FACING = ("product", "education")
+
+
 def model_sources(task: WritingTask) -> list[Source]:
-    """The sources a model is shown: facts and guidance, not scripts (one script is shown whole)."""
-    return [s for s in task.sources if s.hit.doc_type != "script"][:MODEL_SOURCES]
+    """The numbered sources a model is shown: product facts and investor education (one approved
+    script is shown whole, as the wording to follow)."""
+    return [s for s in task.sources if s.hit.doc_type in CUSTOMER_FACING][:MODEL_SOURCES]
 
 
 def render_messages(task: WritingTask, settings: Settings) -> list[tuple[str, str]]:

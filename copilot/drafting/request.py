@@ -14,7 +14,16 @@ class DraftingInputError(ValueError):
 
 
 class DraftingUnavailable(RuntimeError):
-    """Drafting cannot run as configured (e.g. the knowledge index is empty); Chinese message."""
+    """Drafting cannot run as configured (e.g. the knowledge index is empty); Chinese message.
+
+    ``code`` is a stable slug for programs (the service answers 503 with it); ``public`` is the
+    message for a client, without server paths (``str(exc)`` names the index folder for the CLI).
+    """
+
+    def __init__(self, message: str, code: str = "index_empty", public: str = ""):
+        super().__init__(message)
+        self.code = code
+        self.public = public or message
 
 
 class DraftRequest(BaseModel):

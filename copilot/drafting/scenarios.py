@@ -24,6 +24,7 @@ class Scenario(BaseModel):
     product_facts: bool = True  # main topic → state the exact facts of the products in scope
     posts: bool = False  # also recognised in a post's theme and brief
     keep: list[str] = Field(default_factory=list)  # a shortened script keeps sentences holding these
+    education: str = ""  # words for the investor-education passage that answers this topic
 
     def matches(self, text: str) -> bool:
         low = text.lower()

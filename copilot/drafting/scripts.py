@@ -207,15 +207,21 @@ def renumber_lists(text: str) -> str:
     return text
 
 
+# A post's title in brackets after an emoji ("🍜【周三半价日】10:00开抢！") is wording, not a placeholder.
+_TITLE = re.compile(r"^(\s*[\U0001f300-\U0001faff\u2600-\u27bf]\ufe0f?\s*)【([^】]{1,20})】", re.M)
+_TITLE_OPEN, _TITLE_CLOSE = "\ue000", "\ue001"  # private-use stand-ins while placeholders are filled
+
+
 def fill_placeholders(text: str, values: dict[str, str]) -> str:
     """Fill 【name】 from ``values``; drop each sentence (or line) that still has an unfilled one."""
     text = re.sub(r"@【[^】]{1,12}】\s*", "", text)  # group @-mention: meaningless in a draft
+    text = _TITLE.sub(lambda m: f"{m.group(1)}{_TITLE_OPEN}{m.group(2)}{_TITLE_CLOSE}", text)
     filled = PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
     kept: list[str] = []
     for sentence in _SENT.findall(filled):
         if PLACEHOLDER.search(sentence):
             continue
-        kept.append(sentence)
+        kept.append(sentence.replace(_TITLE_OPEN, "【").replace(_TITLE_CLOSE, "】"))
     out = renumber_lists("".join(kept))
     out = re.sub(r"\n{3,}", "\n\n", out)
     return out.strip()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,7 +27,7 @@ from copilot.drafting.scripts import (
     load_script,
     specific_tags,
 )
-from copilot.knowledge import product_catalog
+from copilot.knowledge import KnowledgeError, iter_knowledge_files, product_catalog, read_document
 
 if TYPE_CHECKING:
     from copilot.retrieval import Retriever
@@ -56,13 +57,24 @@ def retriever(settings: Settings, mode: str = "hybrid") -> Retriever:
         if r is None:
             r = _retrievers[key] = Retriever(settings, mode=mode)  # type: ignore[arg-type]
     if len(r) == 0:
-        raise DraftingUnavailable(f"知识库索引为空（{settings.index_dir}）：请先运行 copilot ingest")
+        raise DraftingUnavailable(
+            f"知识库索引为空（{settings.index_dir}）：请先运行 copilot ingest",
+            public="知识库索引为空：请先运行 copilot ingest，或由管理员在“知识库”中重建索引。",
+        )
     return r
+
+
+def ensure_ready(settings: Settings) -> None:
+    """Raise DraftingUnavailable if drafts cannot rest on approved material (an empty index).
+
+    The service calls this before a stream starts, so an empty index is a real 503, not an
+    error event inside a 200 response."""
+    retriever(settings, "bm25")
 
 
 # --- snippets ------------------------------------------------------------------------------------
 _SENTENCE = re.compile(r"[^。！？；\n]+[。！？；]?")
-_MARKUP = re.compile(r"^\s*(?:#{1,6}\s*|>\s*|[-*+]\s+|\d+[.)、]\s*)|\*\*|`")
+_MARKUP = re.compile(r"^\s*(?:#{1,6}\s*|>\s*|[-*+]\s+|[·•]\s*|\d+[.)、]\s*|[0-9]\ufe0f?\u20e3\s*)|\*\*|`")
 # FAQ sections ("问：……？ 答：……"): the question is the sheet's, not something to tell a customer.
 _QUESTION = re.compile(r"^问[:：]")
 _ANSWER = re.compile(r"^答[:：]\s*")
@@ -73,26 +85,83 @@ def _bigrams(text: str) -> set[str]:
     return {han[i : i + 2] for i in range(len(han) - 1)}
 
 
-def snippet(text: str, query: str, max_chars: int = 90, min_overlap: int = 0) -> str:
+@lru_cache(maxsize=4)
+def _common_in(files: tuple[tuple[str, int], ...]) -> frozenset[str]:
+    counts: dict[str, int] = {}
+    for path, _ in files:
+        try:
+            body = read_document(Path(path)).body
+        except (KnowledgeError, OSError):
+            continue
+        for b in _bigrams(body):
+            counts[b] = counts.get(b, 0) + 1
+    return frozenset(b for b, n in counts.items() if n > len(files) // 4)
+
+
+def common_bigrams(settings: Settings) -> frozenset[str]:
+    """Bigrams found in more than a quarter of the knowledge documents (银行, 手机, 为准, 客户 …):
+    sharing them says nothing about sharing a topic."""
+    folder = settings.knowledge_dir
+    if not folder.is_dir():
+        return frozenset()
+    files = tuple(
+        (str(f), f.stat().st_mtime_ns) for f in iter_knowledge_files([folder]) if f.suffix.lower() == ".md"
+    )
+    return _common_in(files)
+
+
+def topical_overlap(a: str, b: str, common: frozenset[str]) -> int:
+    """Bigrams two texts share, the knowledge base's common ones left out."""
+    return len((_bigrams(a) & _bigrams(b)) - common)
+
+
+def snippet(
+    text: str, query: str, max_chars: int = 90, min_overlap: int = 0, whole: bool = False
+) -> str:
     """The sentences of a passage that share most with the query, in their original order.
 
     Small models read prompts slowly (~80 tokens/s here), so each source is cut to a few
     sentences rather than sent whole. With ``min_overlap`` only sentences sharing that many
     bigrams with the query are taken (a draft quoting a passage must not drift to another topic).
     """
-    plain = "\n".join(_MARKUP.sub("", line).replace("|", "，").strip(" ，") for line in text.splitlines())
-    sentences = [
-        _ANSWER.sub("", s.strip())
-        for s in _SENTENCE.findall(plain)
-        if len(s.strip()) > 3 and "示例材料" not in s and not _QUESTION.match(s.strip())
-    ]
+    lines = text.splitlines()
+    if whole:  # quoted to a customer: table rows read as "周四 ， 全天 ， …", and a document's
+        # "> 示例材料…" note is about the document, not for the customer
+        lines = [ln for ln in lines if not ln.lstrip().startswith(("|", ">"))]
+    plain = "\n".join(_MARKUP.sub("", line).replace("|", "，").strip(" ，") for line in lines)
+    sentences: list[str] = []
+    context: list[str] = []  # an FAQ answer is about its question ("离职后卡还能用吗？")
+    question = ""
+    for line in plain.splitlines():
+        for raw in _SENTENCE.findall(line):
+            s = raw.strip()
+            if _QUESTION.match(s):
+                question = s
+                continue
+            if len(s) <= 3 or "示例材料" in s:
+                continue
+            # a sample-data caveat ("利率为示例数据…") says nothing on its own to a customer, and an
+            # introduction ("这三句话一听就要当心：") nothing without what it introduces
+            if whole and ("示例" in s or re.search(r"[：:]\s*$", s)):
+                continue
+            sentences.append(_ANSWER.sub("", s))
+            context.append(question)
+        question = ""  # a question covers the answer on its own line only
     if not sentences:
         return ""  # a title chunk or a sample notice: nothing a customer should read
     q = _bigrams(query)
-    ranked = sorted(range(len(sentences)), key=lambda i: (-len(q & _bigrams(sentences[i])), i))
-    ranked = [i for i in ranked if len(q & _bigrams(sentences[i])) >= min_overlap]
+
+    def shared(i: int) -> int:
+        return len(q & _bigrams(sentences[i] + context[i]))
+
+    ranked = sorted(range(len(sentences)), key=lambda i: (-shared(i), i))
+    ranked = [i for i in ranked if shared(i) >= min_overlap]
+    if whole:  # an FAQ answer is quoted only for a question like its own
+        ranked = [i for i in ranked if not context[i] or len(q & _bigrams(context[i])) >= max(min_overlap, 2)]
     if not ranked:
         return ""
+    if whole:  # only whole sentences: a quote cut with "…" reads as a mistake
+        ranked = [i for i in ranked if len(sentences[i]) <= max_chars]
     chosen: list[int] = []
     used = 0
     for i in ranked:
@@ -103,8 +172,10 @@ def snippet(text: str, query: str, max_chars: int = 90, min_overlap: int = 0) ->
         if used >= max_chars:
             break
     out = "".join(
-        sentences[i] if sentences[i][-1] in "。！？；" else sentences[i] + "。" for i in sorted(chosen)
+        sentences[i] if sentences[i][-1] in "。！？；～~" else sentences[i] + "。" for i in sorted(chosen)
     )
+    if whole:
+        out = re.sub(r"；$", "。", out)
     return out if len(out) <= max_chars else out[: max_chars - 1] + "…"
 
 
@@ -237,14 +308,23 @@ def _best_script(
         if not blocks:
             continue
         own = [b for b in blocks if script.block_channels(b, vocab) & preferred]
-        named = [t for t in script.tags if t in specific and t in message]
+        product = product_facts(script.product_code, settings) if script.product_code else None
+        # Naming the script's product (薪享卡) is not naming its subject (keeping a salary).
+        named = [t for t in script.tags if t in specific and t in message and not (product and t in product.tags)]
         if strict_channel and not own and not named:
             continue  # a group post is not an answer to a customer, unless asked about its subject
         tag_overlap = len(wanted & set(script.tags))
-        similar = situation_similarity(message, script, common)
+        # the situation, not the product's name: "睿享平衡怎么跌了" is not "睿享平衡怎么样"
+        names = "".join(f.short_name for f in (product_facts(c, settings) for c in in_scope) if f)
+        similar = situation_similarity(message, script, common | _bigrams(names))
         in_scope_script = bool(script.product_code) and script.product_code in in_scope
+        # A script for the product asked about fits a general question when it is the approved way
+        # to present that product: an investment's own script, or one whose title names it.
+        presents = in_scope_script and product is not None and (
+            product.is_investment or product.short_name[:4] in script.title
+        )
         if scenario.id == "general":
-            fits = bool(named) or in_scope_script or similar >= SIMILAR_MIN
+            fits = bool(named) or presents or similar >= SIMILAR_MIN
         else:
             fits = tag_overlap > 0 or similar >= SIMILAR_MIN
         if not fits:
@@ -254,7 +334,11 @@ def _best_script(
             + (1 if own else 0) - 0.1 * rank
         )  # fmt: skip
         if best is None or score > best[0]:
-            best = (score, ScriptChoice(script, hit, script.block_for(message, own or blocks)))
+            # Within a script, the reply whose label the message echoes, else its first (main)
+            # reply; in a group or a post, one written for that channel. A one-to-one answer may
+            # use a group reply's wording ("券抢完" is answered the same way), not the other way.
+            choose = own if own and preferred != {"one_to_one"} else blocks
+            best = (score, ScriptChoice(script, hit, script.block_for(message, choose)))
     return best[1] if best else None
 
 
@@ -278,7 +362,11 @@ def retrieve(
     product_hits: dict[str, list[Hit]] = {}
     for p in [*products, *alternatives]:
         q = f"{p.short_name} {_PRODUCT_QUERY[_product_kind(p, ceiling)]}"
-        product_hits[p.code] = keyword.search(q, k=2, product_code=p.code, include_expired=True)
+        hits = keyword.search(q, k=2, product_code=p.code, include_expired=True)
+        if p in products:  # and the passage of its sheet that answers the question (ATM 取现手续费)
+            asked = keyword.search(query, k=2, product_code=p.code, include_expired=True)
+            hits += [h for h in asked if h.chunk_id not in {x.chunk_id for x in hits}]
+        product_hits[p.code] = hits
     scenario_words = " ".join(w for s in scenarios for w in s.script_tags)
     script_hits = keyword.search(
         f"{query} {scenario_words}", k=10, segment=segment, doc_type=DocType.script.value
@@ -297,12 +385,12 @@ def retrieve(
     # Investor education that answers the question itself (存款保险, 分期手续费, 防骗): used by the
     # template writer only when it shares enough with the question (compose._general).
     education = keyword.search(query, k=2, segment=segment, doc_type=DocType.education.value)
-    if not products and any(s.id == "guarantee" for s in scenarios):
-        # "保本吗" about no product in particular: ground the answer in the investor-education note.
-        found = keyword.search(
-            "业绩比较基准 不是收益承诺 不保本 净值", k=3, segment=segment, doc_type=DocType.education.value
-        )
-        education = [h for h in found if h.heading and "业绩比较基准" in h.text][:1] + education
+    topical = [s for s in scenarios if s.education and s.id != "general"]
+    if topical and not (products and topical[0].id == "guarantee"):
+        # the topic's own note ("保本吗" about no product in particular: 业绩比较基准不是收益承诺;
+        # a falling holding: 净值为什么会跌), found by the scenario's words
+        found = keyword.search(topical[0].education, k=3, segment=segment, doc_type=DocType.education.value)
+        education = [h for h in found if h.heading][:1] + education
     return Retrieved(
         general=general,
         product_hits=product_hits,

@@ -63,6 +63,7 @@ class WritingTask:
     feedback: list[Finding] = field(default_factory=list)  # from a blocked attempt
     attempt: int = 0  # 0 = first draft; a rewrite samples differently
     plain: bool = False  # template writer: fixed wording and exact facts only (after a blocked draft)
+    avoid: list[str] = field(default_factory=list)  # template writer: leave out sentences holding these
     theme: str = ""  # post
     brief: str = ""  # post
 
