@@ -46,6 +46,23 @@ def kb_retriever(kb_settings: Settings):
     return Retriever(kb_settings)
 
 
+MINI_CLAUSES = 12
+
+
+@pytest.fixture
+def mini_shared(tmp_path: Path, shared_data: Path) -> Path:
+    """A shared/data folder holding the first Fin-Eva clauses of the real set and their questions."""
+    from copilot.evaluation import retrieval
+
+    src = shared_data / retrieval.FIN_EVA
+    dst = tmp_path / "shared" / retrieval.FIN_EVA
+    dst.mkdir(parents=True)
+    for name in (retrieval.CORPUS_FILE, retrieval.QUERIES_FILE):
+        lines = (src / name).read_text(encoding="utf-8").splitlines()[:MINI_CLAUSES]
+        (dst / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return tmp_path / "shared"
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     if not SHARED_DATA.is_dir():

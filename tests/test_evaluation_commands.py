@@ -14,9 +14,6 @@ import pytest
 import yaml
 
 from copilot.config import CHECKOUT
-from copilot.evaluation import retrieval
-
-N_CLAUSES = 12
 
 
 def run_eval(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
@@ -73,17 +70,6 @@ def test_disabling_a_guarantee_rule_fails_the_gate(tmp_path):
     failed = {c["metric"] for c in read_report(out)["suites"][0]["checks"] if not c["ok"]}
     assert "category.guarantee.recall" in failed
     assert "category.guarantee.recall" in proc.stderr
-
-
-@pytest.fixture
-def mini_shared(tmp_path, shared_data) -> Path:
-    src = shared_data / retrieval.FIN_EVA
-    dst = tmp_path / "shared" / retrieval.FIN_EVA
-    dst.mkdir(parents=True)
-    for name in (retrieval.CORPUS_FILE, retrieval.QUERIES_FILE):
-        lines = (src / name).read_text(encoding="utf-8").splitlines()[:N_CLAUSES]
-        (dst / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return tmp_path / "shared"
 
 
 def test_random_ranking_fails_the_gate(tmp_path, mini_shared, kb_settings):

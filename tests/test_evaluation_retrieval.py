@@ -7,6 +7,7 @@ import itertools
 import json
 
 import pytest
+from conftest import MINI_CLAUSES as N_CLAUSES
 
 from copilot.config import CHECKOUT, Settings
 from copilot.evaluation import retrieval
@@ -14,20 +15,6 @@ from copilot.evaluation.errors import EvalInputError
 from copilot.evaluation.golden import read_jsonl
 from copilot.evaluation.runner import EvalContext, run_suite
 from copilot.evaluation.thresholds import load_thresholds
-
-N_CLAUSES = 12
-
-
-@pytest.fixture
-def mini_shared(tmp_path, shared_data):
-    """shared/data with the first clauses of the real set and their questions."""
-    src = shared_data / retrieval.FIN_EVA
-    dst = tmp_path / "shared" / retrieval.FIN_EVA
-    dst.mkdir(parents=True)
-    for name in (retrieval.CORPUS_FILE, retrieval.QUERIES_FILE):
-        lines = (src / name).read_text(encoding="utf-8").splitlines()[:N_CLAUSES]
-        (dst / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return tmp_path / "shared"
 
 
 def _ctx(tmp_path, mini_shared, kb_settings, **kw) -> EvalContext:
