@@ -216,3 +216,29 @@ def test_models_see_customer_facing_sources_never_playbooks(
         assert hit.title not in system
         assert not [ln for ln in hit.text.splitlines() if len(ln.strip(" -*")) > 12 and ln.strip(" -*") in system]
     assert "先共情" in system  # the scenario's guidance carries what the playbook says to do
+
+
+def test_a_model_draft_without_markers_still_cites_what_it_used(
+    endpoint_settings: Settings, llm: FakeOpenAIServer
+) -> None:
+    # The model restates the payroll card's fee facts but writes no [n] marker.
+    reply = "您好，薪享卡手机银行跨行转账免费，他行ATM取现每月前5笔免费，本身免年费、免小额账户管理费。"
+    llm.reset(replies=[reply])
+    req = DraftRequest(
+        message="工资一到账就想转去别的银行，你们代发卡有什么好处？",
+        customer=CustomerProfile(segment="payroll", risk_level="C3"),
+    )
+    d = draft_reply(req, settings=endpoint_settings)
+    assert d.writer == "openai" and d.sendable
+    assert d.citations, d.draft
+    assert any(c.doc_id.lower().startswith("product-qh-pay") or "代发" in c.title for c in d.citations)
+    assert "[1]" in d.draft
+
+
+def test_a_model_draft_on_nothing_it_was_shown_gets_no_invented_citation(
+    endpoint_settings: Settings, llm: FakeOpenAIServer
+) -> None:
+    llm.reset(replies=["您好，收到您的消息，我稍后和您联系。"])
+    d = draft_reply(_req("你好"), settings=endpoint_settings)
+    assert d.writer == "openai"
+    assert d.citations == [] and "[" not in d.draft

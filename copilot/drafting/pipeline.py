@@ -14,7 +14,7 @@ from typing import Any
 
 from copilot.config import Settings, get_settings
 from copilot.domain import CheckContext, CustomerProfile, Draft, Finding, RMProfile, Turn, Verdict, risk_rank
-from copilot.drafting.cleanup import clean_model_text, has_chinese, uses_citation_as_value
+from copilot.drafting.cleanup import cited_numbers, clean_model_text, has_chinese, uses_citation_as_value
 from copilot.drafting.compose import complete_model_text, renumber_citations
 from copilot.drafting.facts import (
     ProductFacts,
@@ -28,7 +28,14 @@ from copilot.drafting.personas import Persona, load_persona, load_rm_profile
 from copilot.drafting.request import DraftingInputError, DraftRequest
 from copilot.drafting.scenarios import Scenario, detect_post_scenarios, detect_scenarios, scenario_violations
 from copilot.drafting.scripts import script_wording
-from copilot.drafting.sources import Retrieved, implied_products, retrieve, snippet
+from copilot.drafting.sources import (
+    Retrieved,
+    cite_supporting,
+    common_bigrams,
+    implied_products,
+    retrieve,
+    snippet,
+)
 from copilot.drafting.task import Source, WritingTask
 from copilot.drafting.writers import GenerationStats, TemplateWriter, Writer, WriterError, select_writer
 
@@ -248,6 +255,8 @@ def _run(
         if current.name != "template":
             model_stats = stats
         first_token_s = first_token_s or stats.first_token_s
+        if current.name != "template" and not cited_numbers(text):
+            text = cite_supporting(text, task.sources, common_bigrams(settings))
         text, mapping = renumber_citations(text)
         t0 = time.perf_counter()
         verdict = _check(text, task)

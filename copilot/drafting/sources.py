@@ -115,6 +115,16 @@ def topical_overlap(a: str, b: str, common: frozenset[str]) -> int:
     return len((_bigrams(a) & _bigrams(b)) - common)
 
 
+SUPPORT_MIN_OVERLAP = 6  # distinctive bigrams a draft must share with a passage to rest on it
+
+
+def cite_supporting(text: str, sources: list, common: frozenset[str]) -> str:
+    """A model draft that cites nothing still rests on what it was shown: mark the sources it
+    demonstrably uses (enough distinctive shared bigrams), so every draft shows where it came from."""
+    used = [s.n for s in sources if topical_overlap(text, f"{s.snippet}{s.hit.text}", common) >= SUPPORT_MIN_OVERLAP]
+    return text.rstrip() + "".join(f"[{n}]" for n in used) if used else text
+
+
 def snippet(
     text: str, query: str, max_chars: int = 90, min_overlap: int = 0, whole: bool = False
 ) -> str:
