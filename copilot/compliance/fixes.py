@@ -36,19 +36,24 @@ def append_sentence(text: str, sentence: str) -> str:
     return base + ("" if base.endswith(_CLOSERS) else "。") + sentence
 
 
+def replace_spans(text: str, edits: list[tuple[int, int, str]]) -> str:
+    """``text`` with each (start, end, replacement) applied; spans sorted and not overlapping."""
+    out: list[str] = []
+    pos = 0
+    for start, end, replacement in edits:
+        out.append(text[pos:start])
+        out.append(replacement)
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
+
+
 def apply_fixes(text: str, actions: list[FixAction]) -> str:
     edits = sorted({a for a in actions if a.kind != "append"}, key=lambda a: (a.start, a.end))
     for before, after in pairwise(edits):
         if after.start < before.end:
             raise FixConflict(f"自动修改位置重叠: {before.start}-{before.end} 与 {after.start}-{after.end}")
-    out: list[str] = []
-    pos = 0
-    for edit in edits:
-        out.append(text[pos : edit.start])
-        out.append(edit.text)
-        pos = edit.end
-    out.append(text[pos:])
-    revised = "".join(out)
+    revised = replace_spans(text, [(e.start, e.end, e.text) for e in edits])
     appended: list[str] = []
     for a in actions:
         if a.kind == "append" and a.text not in appended:

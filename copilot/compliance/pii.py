@@ -6,6 +6,7 @@ it needs no rule packs, so it works even when the guardrail configuration is bro
 
 from __future__ import annotations
 
+from copilot.compliance.fixes import replace_spans
 from copilot.compliance.normalize import fold
 from copilot.compliance.recognizers import RECOGNIZERS, PiiSpan
 
@@ -27,13 +28,4 @@ def find_pii(text: str, kinds: tuple[str, ...] | None = None, light: str | None 
 def mask_pii(text: str) -> str:
     """``text`` with resident IDs, bank cards, mobile numbers and e-mail addresses masked."""
     spans = find_pii(text)
-    if not spans:
-        return text
-    out: list[str] = []
-    pos = 0
-    for span in spans:
-        out.append(text[pos : span.start])
-        out.append(span.masked)
-        pos = span.end
-    out.append(text[pos:])
-    return "".join(out)
+    return replace_spans(text, [(s.start, s.end, s.masked) for s in spans]) if spans else text

@@ -26,6 +26,17 @@ def _legend(series: list[str], x: float, y: float) -> list[str]:
     return parts
 
 
+
+def _svg_open(title: str, width: float, height: float, names: list[str], legend_x: float) -> list[str]:
+    """The opening of a chart: the svg element, its accessible title, the heading and the legend."""
+    return [
+        f"<svg xmlns='http://www.w3.org/2000/svg' role='img' class='chart' width='{width}' "
+        f"height='{height}' viewBox='0 0 {width} {height}'>",
+        f"<title>{escape(title)}</title>",
+        f"<text x='8' y='18' font-size='14' font-weight='bold' {FONT}>{escape(title)}</text>",
+        *_legend(names, legend_x, 36),
+    ]
+
 def bar_chart(title: str, labels: list[str], series: dict[str, list[float]]) -> str:
     """Horizontal grouped bars: one row per label, one bar per series (e.g. precision and recall)."""
     names = list(series)
@@ -34,13 +45,7 @@ def bar_chart(title: str, labels: list[str], series: dict[str, list[float]]) -> 
     top = 48
     height = top + row_h * max(1, len(labels)) + 30
     width = label_w + plot_w + 60
-    parts = [
-        f"<svg xmlns='http://www.w3.org/2000/svg' role='img' class='chart' width='{width}' "
-        f"height='{height}' viewBox='0 0 {width} {height}'>",
-        f"<title>{escape(title)}</title>",
-        f"<text x='8' y='18' font-size='14' font-weight='bold' {FONT}>{escape(title)}</text>",
-        *_legend(names, label_w, 36),
-    ]
+    parts = _svg_open(title, width, height, names, label_w)
     for tick in (0.0, 0.25, 0.5, 0.75, 1.0):
         tx = label_w + tick * plot_w
         parts.append(
@@ -78,13 +83,7 @@ def line_chart(title: str, xs: list[str], series: dict[str, list[float]], x_labe
     left, top, plot_w, plot_h = 50, 48, 460, 220
     width, height = left + plot_w + 30, top + plot_h + 46
     step = plot_w / max(1, len(xs) - 1)
-    parts = [
-        f"<svg xmlns='http://www.w3.org/2000/svg' role='img' class='chart' width='{width}' "
-        f"height='{height}' viewBox='0 0 {width} {height}'>",
-        f"<title>{escape(title)}</title>",
-        f"<text x='8' y='18' font-size='14' font-weight='bold' {FONT}>{escape(title)}</text>",
-        *_legend(names, left, 36),
-    ]
+    parts = _svg_open(title, width, height, names, left)
     for tick in (0.0, 0.25, 0.5, 0.75, 1.0):
         ty = top + (1 - tick) * plot_h
         parts.append(
