@@ -169,6 +169,10 @@ def queue_conditions(
     if segment is not None:
         conds.append(audit_log.c.segment == segment)
     if category is not None:
+        from copilot.compliance import CATEGORIES
+
+        if category not in CATEGORIES:
+            raise AuditError(f"未知的违规类别: {category}（可选：{'、'.join(sorted(CATEGORIES))}）")
         conds.append(audit_log.c.payload.contains(_json_pair("category", category), autoescape=True))
     if decided is not None:
         r = audit_log.alias("decision_row")
