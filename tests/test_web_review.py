@@ -2,7 +2,7 @@
 ``copilot serve``: a compliance user signs in with a token, sees the RM's flagged checks with their
 findings, marks one correct, and sees it decided; the decision is in the verified audit chain.
 
-Screenshot: test-artifacts/review.png.
+Screenshots: test-artifacts/review.png (desktop) and review-360.png (WeCom sidebar width).
 """
 
 from __future__ import annotations
@@ -88,6 +88,9 @@ def test_a_compliance_user_marks_a_flagged_check(browser: Any, server: Server) -
     assert "已复核：正确（comp-web" in decided.text_content()
     assert "确属保本承诺" in decided.text_content()
     page.screenshot(path=str(ARTIFACTS / "review.png"), full_page=True)
+    page.set_viewport_size({"width": 360, "height": 900})  # WeCom's sidebar width
+    page.screenshot(path=str(ARTIFACTS / "review-360.png"), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 900})
 
     # Filtered to decided items: exactly the one just marked.
     page.select_option("#review-decided", "true")

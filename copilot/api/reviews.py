@@ -47,7 +47,7 @@ async def review_list(
     try:
         items, total = await run_in_threadpool(
             lambda: svc.audit.review_queue(
-                category=category, segment=segment.value if segment else None, rm=rm, kind=kind,
+                category=category, segment=str(segment) if segment else None, rm=rm, kind=kind,
                 verdict=verdict, decided=decided, since=since, until=until,
                 limit=page.limit, offset=page.offset,
             )

@@ -24,7 +24,7 @@
       const select = $("review-category");
       if (select.options.length === 1) {
         for (const [id, name] of Object.entries(state.categories)) {
-          select.append(el("option", { value: id }, `${name}（${id}）`));
+          select.append(el("option", { value: id, title: id }, name));
         }
       }
     } catch (err) {
