@@ -111,6 +111,7 @@ def test_a_passed_item_can_be_marked_wrong(store: AuditStore, trail: dict[str, s
         ("wrong", "x", "block", ["not_a_category"], "未知的违规类别"),
         ("wrong", "x", "block", ["internal"], "未知的违规类别"),
         ("wrong", "x", "pass", ["guarantee"], "通过"),
+        ("wrong", "x", "block", None, "相同"),
         ("correct", "", "pass", None, "正确"),
         ("correct", "", None, ["guarantee"], "正确"),
         ("correct", "长" * 1001, None, None, "过长"),

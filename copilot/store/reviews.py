@@ -105,6 +105,8 @@ def review_payload(
         raise AuditError("复核为“有误”时请填写说明")
     if expected_verdict is not None and expected_verdict not in VERDICTS:
         raise AuditError(f"无效的合规结论: {expected_verdict!r}（应为 pass、revise 或 block）")
+    if expected_verdict is not None and expected_verdict == item.verdict and categories is None:
+        raise AuditError("给出的正确结论与原结论相同：请同时给出正确的违规类别，或不指定结论")
     payload: dict[str, Any] = {"decision": decision, "note": note, "item_kind": item.kind,
                                "item_verdict": item.verdict}
     if expected_verdict is not None:
