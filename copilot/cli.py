@@ -24,7 +24,7 @@ from copilot.evaluation import commands as _evaluation  # noqa: E402
 
 _evaluation.register(app)
 
-from copilot import store_commands as _store  # noqa: E402
+from copilot.store import commands as _store  # noqa: E402
 
 _store.register(app)
 from copilot.scheduling import commands as _scheduling  # noqa: E402

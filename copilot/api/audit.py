@@ -43,7 +43,7 @@ def _audit_error(exc: AuditError) -> ApiError:
     return ApiError(422, "invalid_input", str(exc))
 
 
-Kind = Literal["draft", "check", "schedule", "action"]
+Kind = Literal["draft", "check", "schedule", "action", "review"]
 assert set(Kind.__args__) == set(RECORD_KINDS)  # type: ignore[attr-defined]
 
 

@@ -223,12 +223,14 @@
     loadProducts();
     initSchedule();
     loadWeComSdk().then((ok) => { if (ok && state.options && state.options.wecom) registerWeCom(); });
+    document.dispatchEvent(new CustomEvent("copilot:signed-in", { detail: user }));
   }
 
   function signOut(message) {
     state.token = "";
     sessionStorage.removeItem(TOKEN_KEY);
     showLogin(message);
+    document.dispatchEvent(new CustomEvent("copilot:signed-out"));
   }
 
   // --- WeCom JS-SDK ------------------------------------------------------------------------
@@ -737,6 +739,11 @@
     show(box);
     box.scrollIntoView({ block: "nearest" });
   }
+
+  // What the other panel pages (review.js) share with this one: one DOM helper, one API client.
+  window.copilotPanel = {
+    $, el, clear, show, setStatus, getJSON, postJSON, explain, renderHighlighted, VERDICT, SEVERITY, CHANNEL,
+  };
 
   document.addEventListener("DOMContentLoaded", start);
 })();

@@ -1,4 +1,4 @@
-"""CLI for the audit trail and the user directory: ``copilot audit …`` and ``copilot users …``."""
+"""CLI for the audit trail, the review queue and the user directory: ``copilot audit|review|users …``."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from pathlib import Path
 import typer
 
 audit_app = typer.Typer(help="审计留痕：校验哈希链、导出记录。", no_args_is_help=True)
+review_app = typer.Typer(help="合规复核：查看被拦截或有提示的草稿与检查，导出复核结论作为训练标注。",
+                         no_args_is_help=True)
 users_app = typer.Typer(help="用户与访问令牌（角色：rm 客户经理 / compliance 合规 / admin 管理员）。",
                         no_args_is_help=True)
 
@@ -17,6 +19,7 @@ _DB_HELP = "数据库 URL（默认：设置中的 database_url，或数据目录
 
 def register(app: typer.Typer) -> None:
     app.add_typer(audit_app, name="audit")
+    app.add_typer(review_app, name="review")
     app.add_typer(users_app, name="users")
 
 
@@ -49,7 +52,7 @@ def audit_export(
     fmt: str = typer.Option("jsonl", "--format", "-f", help="csv 或 jsonl"),
     out: Path = typer.Option(..., "--out", "-o", help="输出文件（- 表示标准输出）"),
     actor: str = typer.Option("", "--actor", help="只导出该用户的记录"),
-    kind: str = typer.Option("", "--kind", help="只导出该类型：draft/check/schedule/action"),
+    kind: str = typer.Option("", "--kind", help="只导出该类型：draft/check/schedule/action/review"),
     since: str = typer.Option("", "--since", help="起始时间（ISO 8601，UTC）"),
     db: str = typer.Option("", "--db", help=_DB_HELP),
 ) -> None:
@@ -73,6 +76,75 @@ def audit_export(
     except AuditError as exc:
         _fail(str(exc))
     typer.echo(f"已导出 {n} 条记录 → {out}", err=True)
+
+
+REVIEWS_FILE = Path("compliance") / "reviews" / "reviews.jsonl"  # under the content root's eval/
+_DECISION_NAMES = {"correct": "正确", "wrong": "有误"}
+
+
+@review_app.command("list")
+def review_list(
+    category: str = typer.Option("", "--category", help="违规类别，如 guarantee"),
+    segment: str = typer.Option("", "--segment", help="客群：credit_card/payroll/pension/branch_nearby"),
+    rm: str = typer.Option("", "--rm", help="客户经理 userid"),
+    undecided: bool = typer.Option(False, "--undecided", help="只看待复核的"),
+    limit: int = typer.Option(50, "--limit", min=1, max=1000, help="条数"),
+    db: str = typer.Option("", "--db", help=_DB_HELP),
+    as_json: bool = typer.Option(False, "--json", help="输出 JSON"),
+) -> None:
+    """复核队列：被拦截、需修改或有提示的草稿与检查，新的在前，附最新复核结论。"""
+    from copilot.store import AuditError, AuditStore
+
+    try:
+        items, total = AuditStore(db or None).review_queue(
+            category=category or None, segment=segment or None, rm=rm or None,
+            decided=False if undecided else None, limit=limit,
+        )
+    except AuditError as exc:
+        _fail(str(exc))
+    if as_json:
+        typer.echo(json.dumps({"items": [i.model_dump(mode="json") for i in items], "total": total},
+                              ensure_ascii=False))
+        return
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table("审计编号", "时间 (UTC)", "类型", "客户经理", "客群", "结论", "类别", "复核", "文本",
+                  title=f"复核队列：共 {total} 条，显示 {len(items)} 条")
+    for i in items:
+        d = i.decision
+        decided_text = f"{_DECISION_NAMES[d.decision]}（{d.reviewer}）" if d else "待复核"
+        table.add_row(i.audit_id[:12], i.created_at.strftime("%Y-%m-%d %H:%M"), i.kind, i.rm,
+                      i.segment or "", i.verdict or "", "、".join(i.categories), decided_text,
+                      Text(i.text[:60]))  # Text(): message text is never read as rich markup
+    Console().print(table)
+
+
+@review_app.command("export")
+def review_export(
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="输出文件（默认 eval/compliance/reviews/reviews.jsonl；- 为标准输出）"
+    ),
+    db: str = typer.Option("", "--db", help=_DB_HELP),
+) -> None:
+    """把复核结论导出为标注样本（与 eval/compliance/messages.jsonl 同一格式，另加 source、note）。"""
+    from copilot.config import get_settings
+    from copilot.store import AuditStore
+
+    store = AuditStore(db or None)
+    target = out or get_settings().eval_dir / REVIEWS_FILE
+    if str(target) == "-":
+        report = store.export_reviews(sys.stdout)
+    else:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(target.name + ".part")
+        with tmp.open("w", encoding="utf-8") as fh:
+            report = store.export_reviews(fh)
+        tmp.replace(target)  # never leave a half-written file under the name the trainer reads
+    typer.echo(f"已导出 {report.written} 条标注样本 → {target}", err=True)
+    for reason, n in sorted(report.skipped.items()):
+        typer.echo(f"  未导出 {n} 条：{reason}", err=True)
 
 
 @users_app.command("create")
