@@ -21,10 +21,10 @@ import frontmatter
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from copilot.domain import PRODUCT_RISK_LEVELS, DocType, Segment
+from copilot.domain import PRODUCT_RISK_LEVELS, DocType
+from copilot.segments import active_segments
 
 SUPPORTED_SUFFIXES = {".md", ".markdown", ".txt", ".pdf", ".docx"}
-ALL_SEGMENTS = [s.value for s in Segment]
 
 
 class KnowledgeError(ValueError):
@@ -45,7 +45,8 @@ class DocMeta(BaseModel):
     id: str = Field(min_length=1)
     title: str = Field(min_length=1)
     type: DocType = DocType.other
-    segments: list[str] = Field(default_factory=lambda: list(ALL_SEGMENTS))
+    # every segment of the registry in force at reading (prompts/segments.yaml) when not given
+    segments: list[str] = Field(default_factory=lambda: list(active_segments().ids))
     product_code: str = ""
     product_type: str = ""  # deposit | wealth | fund | pension_wealth | personal_pension | card | service
     risk_level: str = ""  # R1..R5 for investment products
@@ -64,13 +65,14 @@ class DocMeta(BaseModel):
     @field_validator("segments", mode="before")
     @classmethod
     def _segments(cls, v: Any) -> list[str]:
+        registry = active_segments()
         if v in (None, "", "all", ["all"]):
-            return list(ALL_SEGMENTS)
+            return list(registry.ids)
         if isinstance(v, str):
             v = [v]
-        bad = [s for s in v if s not in ALL_SEGMENTS]
+        bad = [s for s in v if s not in registry]
         if bad:
-            raise ValueError(f"未知客群 {bad}，可选: {ALL_SEGMENTS}")
+            raise ValueError(f"未知客群 {bad}，可选：{registry.choices()}")
         return list(v)
 
     @field_validator("risk_level")

@@ -461,12 +461,19 @@ def calendars_dir(settings: Any = None) -> Path:
     return (settings or get_settings()).prompts_dir / "calendars"
 
 
-def load_calendar_file(path: Path) -> SegmentCalendar:
+def load_calendar_file(path: Path, segment: str | None = None) -> SegmentCalendar:
+    """One calendar file; its ``segment`` must be ``segment`` (by default the file's stem)."""
     path = Path(path)
     data = _read_yaml(path)
     cal = _validate(SegmentCalendar, data, path)
-    if cal.segment.value != path.stem:
-        raise CalendarError(path, f"文件名应为 {cal.segment.value}.yaml（与 segment 一致）", "segment")
+    expected = segment or path.stem
+    if cal.segment.value != expected:
+        message = (
+            f"文件名应为 {cal.segment.value}.yaml（与 segment 一致）"
+            if segment is None
+            else f"该文件是客群 {expected} 的日历（见 prompts/segments.yaml），segment 应为 {expected}"
+        )
+        raise CalendarError(path, message, "segment")
     return cal
 
 
@@ -475,8 +482,8 @@ def load_holiday_policy_file(path: Path) -> HolidayPolicy:
 
 
 @lru_cache(maxsize=16)
-def _cached_calendar(path: Path, stamp: tuple[int, int]) -> SegmentCalendar:
-    return load_calendar_file(path)
+def _cached_calendar(path: Path, segment: str, stamp: tuple[int, int]) -> SegmentCalendar:
+    return load_calendar_file(path, segment)
 
 
 @lru_cache(maxsize=4)
@@ -493,13 +500,17 @@ def _stamp(path: Path) -> tuple[int, int]:
     return (st.st_mtime_ns, st.st_size)
 
 
-def load_calendar(segment: str | Segment, settings: Any = None) -> SegmentCalendar:
-    """The validated calendar of one segment (cached until the file changes)."""
-    seg = segment.value if isinstance(segment, Segment) else str(segment)
-    if seg not in {s.value for s in Segment}:
-        raise CalendarError(seg, f"未知客群 {seg!r}，可选: {', '.join(s.value for s in Segment)}")
-    path = calendars_dir(settings) / f"{seg}.yaml"
-    return _cached_calendar(path, _stamp(path))
+def load_calendar(segment: str, settings: Any = None) -> SegmentCalendar:
+    """The validated calendar of one segment: the file ``prompts/segments.yaml`` names for it
+    (``<segment>.yaml`` by default), cached until the file changes."""
+    from copilot.segments import SegmentsFileError, UnknownSegment, load_segments
+
+    try:
+        spec = load_segments(settings).require(segment)
+    except (UnknownSegment, SegmentsFileError) as exc:
+        raise CalendarError(str(segment), str(exc)) from None
+    path = calendars_dir(settings) / spec.calendar_file
+    return _cached_calendar(path, spec.id, _stamp(path))
 
 
 def load_holiday_policy(settings: Any = None) -> HolidayPolicy:

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
 
-from copilot.domain import SEGMENT_NAMES, Finding, PostSlot, Segment
+from copilot.domain import Finding, PostSlot, Segment
 from copilot.scheduling.calendars import (
     WEEKDAY_NAMES,
     WEEKDAYS,
@@ -38,6 +38,7 @@ from copilot.scheduling.caps import COUNTED_CHANNELS, CapLedger, CapPolicy
 from copilot.scheduling.groups import Group
 from copilot.scheduling.holidays import DayInfo, data_years, day_info, shift_to_workday
 from copilot.scheduling.payloads import build_payload
+from copilot.segments import segments_of
 
 log = logging.getLogger(__name__)
 
@@ -136,8 +137,8 @@ class _Candidate:
 def _segment(segment: str | Segment) -> Segment:
     try:
         return Segment(segment)
-    except ValueError:
-        raise PlanError(f"未知客群 {segment!r}，可选: {', '.join(s.value for s in Segment)}") from None
+    except ValueError as exc:
+        raise PlanError(str(exc)) from None
 
 
 class _MixDrawer:
@@ -558,7 +559,7 @@ def _groups_for(seg: Segment, groups: list[Group] | None, cal: SegmentCalendar) 
         return chosen
     chosen = [g for g in groups if g.segment == seg]
     if not chosen:
-        raise PlanError(f"分组中没有“{SEGMENT_NAMES.get(seg.value, seg.value)}”（{seg.value}）的群")
+        raise PlanError(f"分组中没有“{seg.label}”（{seg.value}）的群")
     ids = [g.id for g in chosen]
     dup = sorted({i for i in ids if ids.count(i) > 1})
     if dup:
@@ -578,8 +579,21 @@ def plan(
     """Plan ``weeks`` weeks of posts for one segment from ``start`` (see the module docstring)."""
     from copilot.config import get_settings
 
-    seg = _validate_inputs(segment, start, weeks)
     settings = settings or get_settings()
+    with segments_of(settings):  # the segments of this content root, for every model built here
+        return _plan(segment, start, weeks, groups, cap_policy, writer, settings)
+
+
+def _plan(
+    segment: str | Segment,
+    start: dt.date,
+    weeks: int,
+    groups: list[Group] | None,
+    cap_policy: CapPolicy | None,
+    writer: str | None,
+    settings: Any,
+) -> Plan:
+    seg = _validate_inputs(segment, start, weeks)
     cal = load_calendar(seg, settings)
     policy = load_holiday_policy(settings)
     tz = ZoneInfo(cal.timezone)
