@@ -105,6 +105,13 @@ class Document:
         return self.meta.expiry_date is not None and self.meta.expiry_date < on
 
 
+def source_file(source_path: str, settings: Any) -> Path:
+    """The file an indexed passage's ``source_path`` names: the index stores paths inside the
+    content root relative to it (``retrieval.ingest.source_key``), so resolve them there."""
+    path = Path(source_path)
+    return path if path.is_absolute() else settings.content_root / path
+
+
 def file_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -296,9 +303,14 @@ def load_products(knowledge_dir: Path) -> dict[str, Product]:
     return products
 
 
-@lru_cache(maxsize=4)
 def product_catalog(knowledge_dir: Path | None = None) -> dict[str, Product]:
     """Cached catalogue for the configured content root."""
     from copilot.config import get_settings
 
-    return load_products(knowledge_dir or get_settings().knowledge_dir)
+    # keyed by the segments too: front matter naming a segment only another registry knows
+    return _catalog(knowledge_dir or get_settings().knowledge_dir, active_segments().ids)
+
+
+@lru_cache(maxsize=4)
+def _catalog(knowledge_dir: Path, segments: tuple[str, ...]) -> dict[str, Product]:
+    return load_products(knowledge_dir)
