@@ -393,3 +393,11 @@ def test_adding_a_segment_widens_already_indexed_documents(tmp_path: Path) -> No
     assert (report.updated, report.unchanged) == (1, 0)
     assert Retriever(settings).search("存款保险", k=3, segment=NEW)
     assert ingest(None, settings).unchanged == 1
+
+
+def test_api_lists_the_segments_of_its_content_root(nc_api: Api, api_default: Api) -> None:
+    listed = nc_api.get("/v1/segments").json()["segments"]
+    assert [s["id"] for s in listed] == ["credit_card", "payroll", "pension", "branch_nearby", NEW]
+    assert listed[-1]["name"] == NEW_NAME
+    assert NEW not in {s["id"] for s in api_default.get("/v1/segments").json()["segments"]}
+    assert nc_api.get("/v1/segments", as_user=None).status_code == 401

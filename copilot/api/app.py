@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from copilot.api import audit, check, drafts, knowledge, schedules, search, session, wecom
+from copilot.api import audit, check, drafts, knowledge, schedules, search, segments, session, wecom
 from copilot.api.deps import Services
 from copilot.api.errors import error_response, install_error_handlers
 from copilot.api.gate import ModelGate
@@ -175,7 +175,7 @@ def create_app(settings: Settings | None = None, *, dev_login: bool = False) -> 
     app.add_middleware(SecurityHeaders)
     app.add_middleware(SegmentScope, settings=settings)
 
-    for module in (session, drafts, check, search, schedules, knowledge, audit, wecom):
+    for module in (session, segments, drafts, check, search, schedules, knowledge, audit, wecom):
         app.include_router(module.router, prefix="/v1", max_body_size=settings.max_request_bytes)
     # Uploads get their own, larger limit.
     app.include_router(knowledge.upload_router, prefix="/v1", max_body_size=settings.max_upload_bytes)
