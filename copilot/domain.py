@@ -8,24 +8,52 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
-
-
-class Segment(StrEnum):
-    credit_card = "credit_card"  # 信用卡客群
-    payroll = "payroll"  # 代发工资客群
-    pension = "pension"  # 社保/养老客群
-    branch_nearby = "branch_nearby"  # 网周客群
+from pydantic import BaseModel, Field, GetCoreSchemaHandler, GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, core_schema
 
 
-SEGMENT_NAMES: dict[str, str] = {
-    "credit_card": "信用卡客群",
-    "payroll": "代发工资客群",
-    "pension": "社保养老客群",
-    "branch_nearby": "网点周边客群",
-}
+class Segment(str):
+    """A customer segment id, one of those ``prompts/segments.yaml`` lists (``copilot.segments``).
+
+    ``Segment("pension")`` and every pydantic field of this type check the id against the active
+    registry and raise ValueError (``未知客群 …，可选：…``) otherwise, so an API request gets a 422,
+    the CLI exits 2 and a knowledge file's front matter is reported by name.
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, value: object) -> Segment:
+        from copilot.segments import active_segments
+
+        return super().__new__(cls, active_segments().require(value).id)
+
+    @property
+    def value(self) -> str:
+        """The id as a plain string (the spelling code written for the former enum uses)."""
+        return str.__str__(self)
+
+    @property
+    def label(self) -> str:
+        """The Chinese name (``社保养老客群``)."""
+        from copilot.segments import active_segments
+
+        return active_segments().name(self.value)
+
+    def __repr__(self) -> str:
+        return f"Segment({self.value!r})"
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.no_info_after_validator_function(
+            cls, core_schema.str_schema(), serialization=core_schema.plain_serializer_function_ser_schema(str)
+        )
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        return {"type": "string", "description": "客群 id（prompts/segments.yaml），如 pension"}
 
 
 class DocType(StrEnum):

@@ -21,10 +21,10 @@ import frontmatter
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from copilot.domain import PRODUCT_RISK_LEVELS, DocType, Segment
+from copilot.domain import PRODUCT_RISK_LEVELS, DocType
+from copilot.segments import active_segments
 
 SUPPORTED_SUFFIXES = {".md", ".markdown", ".txt", ".pdf", ".docx"}
-ALL_SEGMENTS = [s.value for s in Segment]
 
 
 class KnowledgeError(ValueError):
@@ -45,7 +45,8 @@ class DocMeta(BaseModel):
     id: str = Field(min_length=1)
     title: str = Field(min_length=1)
     type: DocType = DocType.other
-    segments: list[str] = Field(default_factory=lambda: list(ALL_SEGMENTS))
+    # every segment of the registry in force at reading (prompts/segments.yaml) when not given
+    segments: list[str] = Field(default_factory=lambda: list(active_segments().ids))
     product_code: str = ""
     product_type: str = ""  # deposit | wealth | fund | pension_wealth | personal_pension | card | service
     risk_level: str = ""  # R1..R5 for investment products
@@ -64,13 +65,14 @@ class DocMeta(BaseModel):
     @field_validator("segments", mode="before")
     @classmethod
     def _segments(cls, v: Any) -> list[str]:
+        registry = active_segments()
         if v in (None, "", "all", ["all"]):
-            return list(ALL_SEGMENTS)
+            return list(registry.ids)
         if isinstance(v, str):
             v = [v]
-        bad = [s for s in v if s not in ALL_SEGMENTS]
+        bad = [s for s in v if s not in registry]
         if bad:
-            raise ValueError(f"未知客群 {bad}，可选: {ALL_SEGMENTS}")
+            raise ValueError(f"未知客群 {bad}，可选：{registry.choices()}")
         return list(v)
 
     @field_validator("risk_level")
@@ -101,6 +103,13 @@ class Document:
     def is_expired(self, on: dt.date | None = None) -> bool:
         on = on or dt.date.today()
         return self.meta.expiry_date is not None and self.meta.expiry_date < on
+
+
+def source_file(source_path: str, settings: Any) -> Path:
+    """The file an indexed passage's ``source_path`` names: the index stores paths inside the
+    content root relative to it (``retrieval.ingest.source_key``), so resolve them there."""
+    path = Path(source_path)
+    return path if path.is_absolute() else settings.content_root / path
 
 
 def file_hash(data: bytes) -> str:
@@ -294,9 +303,14 @@ def load_products(knowledge_dir: Path) -> dict[str, Product]:
     return products
 
 
-@lru_cache(maxsize=4)
 def product_catalog(knowledge_dir: Path | None = None) -> dict[str, Product]:
     """Cached catalogue for the configured content root."""
     from copilot.config import get_settings
 
-    return load_products(knowledge_dir or get_settings().knowledge_dir)
+    # keyed by the segments too: front matter naming a segment only another registry knows
+    return _catalog(knowledge_dir or get_settings().knowledge_dir, active_segments().ids)
+
+
+@lru_cache(maxsize=4)
+def _catalog(knowledge_dir: Path, segments: tuple[str, ...]) -> dict[str, Product]:
+    return load_products(knowledge_dir)

@@ -8,7 +8,8 @@ from collections import Counter
 
 from copilot.compliance import CATEGORIES
 from copilot.config import CHECKOUT
-from copilot.domain import CUSTOMER_RISK_LEVELS, SEGMENT_NAMES
+from copilot.domain import CUSTOMER_RISK_LEVELS
+from copilot.segments import segment_ids
 
 PATH = CHECKOUT / "eval" / "compliance" / "messages.jsonl"
 REQUIRED = {"id", "text", "channel", "segment", "direction", "expected_verdict", "categories"}
@@ -27,7 +28,7 @@ def test_every_line_has_the_agreed_fields_and_values() -> None:
         assert REQUIRED <= set(r) <= REQUIRED | OPTIONAL, r["id"]
         assert r["text"].strip()
         assert r["channel"] in {"one_to_one", "group", "moments"}
-        assert r["segment"] in SEGMENT_NAMES
+        assert r["segment"] in segment_ids()
         assert r["direction"] in {"inbound", "outbound"}
         assert r["expected_verdict"] in {"pass", "revise", "block"}
         assert set(r["categories"]) <= set(CATEGORIES) - {"internal"}

@@ -7,13 +7,14 @@ from pathlib import Path
 import pytest
 
 from copilot.config import Settings
-from copilot.domain import Segment, risk_rank
+from copilot.domain import risk_rank
 from copilot.drafting.facts import product_facts
 from copilot.drafting.personas import PromptContentError, load_persona, load_rm_profile
 from copilot.drafting.scenarios import scenario_book
+from copilot.segments import segment_ids
 
 
-@pytest.mark.parametrize("segment", [*(s.value for s in Segment), None])
+@pytest.mark.parametrize("segment", [*segment_ids(), None])
 def test_each_segment_has_a_persona_within_its_risk_ceiling(segment: str | None) -> None:
     settings = Settings()
     persona = load_persona(segment, settings)

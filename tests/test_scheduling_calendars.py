@@ -10,7 +10,6 @@ import pytest
 import yaml
 
 from copilot.config import CHECKOUT, Settings
-from copilot.domain import Segment
 from copilot.scheduling.calendars import (
     Category,
     load_calendar,
@@ -18,6 +17,7 @@ from copilot.scheduling.calendars import (
     load_holiday_policy,
 )
 from copilot.scheduling.errors import CalendarError
+from copilot.segments import segment_ids
 
 REPO_CALENDARS = CHECKOUT / "prompts" / "calendars"
 
@@ -37,7 +37,7 @@ def _edit(settings: Settings, name: str, change) -> Path:
     return path
 
 
-@pytest.mark.parametrize("segment", [s.value for s in Segment])
+@pytest.mark.parametrize("segment", list(segment_ids()))
 def test_every_segment_has_a_valid_calendar(segment: str) -> None:
     cal = load_calendar(segment)
     assert cal.segment == segment

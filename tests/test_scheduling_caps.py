@@ -7,13 +7,12 @@ import datetime as dt
 import pytest
 from pydantic import ValidationError
 
-from copilot.domain import Segment
 from copilot.scheduling.caps import CapLedger, CapPolicy
 from copilot.scheduling.groups import Group
 
 
 def _group(gid: str = "g1", **kw) -> Group:
-    return Group(id=gid, segment=Segment.pension, **kw)
+    return Group(id=gid, segment="pension", **kw)
 
 
 def test_default_is_days_of_the_month() -> None:

@@ -13,7 +13,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from copilot.config import Settings
-from copilot.domain import Segment
 from copilot.scheduling.caps import CapPolicy
 from copilot.scheduling.exports import (
     CSV_COLUMNS,
@@ -25,6 +24,7 @@ from copilot.scheduling.exports import (
     to_markdown,
 )
 from copilot.scheduling.planner import Plan, plan
+from copilot.segments import segment_ids
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +43,7 @@ def _events(text: str) -> list[icalendar.Event]:
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    segment=st.sampled_from([s.value for s in Segment]),
+    segment=st.sampled_from(list(segment_ids())),
     start=st.dates(min_value=dt.date(2025, 1, 1), max_value=dt.date(2026, 12, 31)),
     weeks=st.integers(1, 4),
     per_month=st.one_of(st.none(), st.integers(1, 10)),

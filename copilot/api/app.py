@@ -14,12 +14,13 @@ from fastapi.responses import HTMLResponse
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from copilot.api import audit, check, drafts, knowledge, reviews, schedules, search, session, wecom
+from copilot.api import audit, check, drafts, knowledge, reviews, schedules, search, segments, session, wecom
 from copilot.api.deps import Services
 from copilot.api.errors import error_response, install_error_handlers
 from copilot.api.gate import ModelGate
 from copilot.auth import AuthStore
 from copilot.config import Settings, get_settings
+from copilot.segments import segments_of
 from copilot.store import AuditStore
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
@@ -92,6 +93,19 @@ class ContentLengthLimit:
         await self.app(scope, receive, send)
 
 
+class SegmentScope:
+    """Validates segment ids in every request against this app's content root (its
+    ``prompts/segments.yaml``), not the process-wide default one."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        with segments_of(self.settings):  # worker threads inherit it (anyio copies the context)
+            await self.app(scope, receive, send)
+
+
 def _model_concurrency(settings: Settings) -> int:
     # The embedded model serves one request at a time (n_parallel=1); a bank's model server
     # (vLLM and the like) batches, so let a few requests through at once.
@@ -159,8 +173,9 @@ def create_app(settings: Settings | None = None, *, dev_login: bool = False) -> 
         overrides={("POST", "/v1/knowledge"): settings.max_upload_bytes},
     )
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(SegmentScope, settings=settings)
 
-    for module in (session, drafts, check, search, schedules, knowledge, audit, reviews, wecom):
+    for module in (session, segments, drafts, check, search, schedules, knowledge, audit, reviews, wecom):
         app.include_router(module.router, prefix="/v1", max_body_size=settings.max_request_bytes)
     # Uploads get their own, larger limit.
     app.include_router(knowledge.upload_router, prefix="/v1", max_body_size=settings.max_upload_bytes)

@@ -68,7 +68,7 @@ def _render(text: str, verdict) -> None:
 def check_command(
     text: Annotated[str, typer.Argument(help="待检查的消息；用 - 从标准输入读取")],
     segment: Annotated[
-        str | None, typer.Option(help="客群：credit_card|payroll|pension|branch_nearby")
+        str | None, typer.Option(help="客群 id（见 prompts/segments.yaml），如 pension")
     ] = None,
     customer_risk: Annotated[str | None, typer.Option("--customer-risk", help="客户风险等级 C1–C5")] = None,
     product: Annotated[list[str] | None, typer.Option("--product", help="产品代码，可重复")] = None,
@@ -83,13 +83,17 @@ def check_command(
     from pydantic import ValidationError
 
     from copilot.compliance import check
-    from copilot.domain import CUSTOMER_RISK_LEVELS, SEGMENT_NAMES, CheckContext
+    from copilot.domain import CUSTOMER_RISK_LEVELS, CheckContext
+    from copilot.segments import SegmentsFileError, UnknownSegment, load_segments
 
     message = _read_text(text)
     if not message.strip():
         raise _bad_input("待检查的消息为空")
-    if segment is not None and segment not in SEGMENT_NAMES:
-        raise _bad_input(f"未知客群 {segment!r}，可选：{', '.join(SEGMENT_NAMES)}")
+    if segment is not None:
+        try:
+            load_segments().require(segment)
+        except (UnknownSegment, SegmentsFileError) as exc:
+            raise _bad_input(str(exc)) from None
     if customer_risk is not None:
         customer_risk = customer_risk.strip().upper()
         if customer_risk not in CUSTOMER_RISK_LEVELS:

@@ -18,7 +18,7 @@ import ahocorasick
 from copilot.compliance.facts import Lexicons
 from copilot.compliance.fixes import FixAction
 from copilot.compliance.normalize import NormalizedText, dense_form, pinyin_variants
-from copilot.compliance.rules import Rule, RulePack
+from copilot.compliance.rule_schema import Rule, RulePack
 from copilot.domain import CheckContext, Severity
 
 

@@ -8,14 +8,12 @@ from typing import Annotated
 
 import typer
 
-from copilot.domain import Segment
-
 EXIT_BLOCKED = 3  # same convention as `copilot check`
 EXIT_BAD_INPUT = 2
 
 
 def draft_command(
-    segment: Annotated[Segment, typer.Option("--segment", "-s", help="客群")],
+    segment: Annotated[str, typer.Option("--segment", "-s", help="客群 id（见 prompts/segments.yaml）")],
     message: Annotated[str, typer.Option("--message", "-m", help="客户消息（- 表示从标准输入读取）")],
     customer_risk: Annotated[
         str | None, typer.Option("--customer-risk", help="客户风险测评等级 C1–C5")
@@ -56,7 +54,8 @@ def draft_command(
     except ValidationError as exc:
         err = exc.errors()[0]
         field = ".".join(str(x) for x in err["loc"])
-        typer.echo(f"错误：输入无效（{field}）：{err['msg']}", err=True)
+        msg = str(err["ctx"]["error"]) if err["type"] == "value_error" else err["msg"]
+        typer.echo(f"错误：输入无效（{field}）：{msg}", err=True)
         raise typer.Exit(EXIT_BAD_INPUT) from exc
     except (DraftingUnavailable, PromptContentError) as exc:  # configuration, not the input
         typer.echo(f"错误：{exc}", err=True)

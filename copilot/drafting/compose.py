@@ -16,7 +16,6 @@ kept sentence by sentence, most relevant to the question first, while it fits.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from copilot.config import Settings
 from copilot.drafting.cleanup import cited_numbers
@@ -26,6 +25,7 @@ from copilot.drafting.prompting import render
 from copilot.drafting.scripts import channel_vocabulary, load_script, script_wording
 from copilot.drafting.sources import common_bigrams, snippet, topical_overlap
 from copilot.drafting.task import Source, WritingTask
+from copilot.knowledge import source_file
 
 _EMOJI = re.compile(
     "[\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\ufe0f\u200d\u20e3\u2190-\u21ff\u2300-\u23ff]"
@@ -169,7 +169,7 @@ def _customer_facing(task: WritingTask, src: Source, settings: Settings) -> str:
         return hit.text if ok else ""
     if hit.doc_type == "script" and hit.heading.startswith("话术") and task.kind == "reply":
         # (a post quotes facts only: a script's "今天下午3点有讲座" would contradict its brief)
-        script = load_script(Path(hit.source_path))
+        script = load_script(source_file(hit.source_path, settings))
         if script is None or (script.product_code and script.product_code not in {p.code for p in task.products}):
             return ""  # a script written for another product states that product's facts
         vocab = channel_vocabulary(settings.prompts_dir)

@@ -60,9 +60,13 @@ def _load_persona(path: Path, mtime_ns: int) -> Persona:
 
 
 def load_persona(segment: str | None, settings: Settings) -> Persona:
-    """The persona for a segment, or ``default.yaml`` when the segment has none."""
+    """The persona for a segment (the file ``prompts/segments.yaml`` names, ``<segment>.yaml`` by
+    default), or ``default.yaml`` when the segment has none."""
+    from copilot.segments import load_segments
+
     folder = settings.prompts_dir / "personas"
-    path = folder / f"{segment}.yaml"
+    spec = load_segments(settings).get(segment) if segment else None
+    path = folder / (spec.persona_file if spec else f"{segment}.yaml")
     if not segment or not path.is_file():
         path = folder / "default.yaml"
     if not path.is_file():

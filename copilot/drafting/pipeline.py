@@ -38,6 +38,7 @@ from copilot.drafting.sources import (
 )
 from copilot.drafting.task import Source, WritingTask
 from copilot.drafting.writers import GenerationStats, TemplateWriter, Writer, WriterError, select_writer
+from copilot.segments import iterate_within, load_segments, segments_of
 
 MAX_REGENERATIONS = 1  # a blocked model draft is rewritten once with the findings, then templates
 MAX_SOURCES = 5
@@ -406,8 +407,12 @@ def _prepare_reply(req: DraftRequest, settings: Settings, timings: dict[str, flo
 
 
 def _events(req: DraftRequest, writer: str | None, settings: Settings | None) -> Iterator[Event]:
-    t_start = time.perf_counter()
     settings = settings or get_settings()
+    return iterate_within(settings, _events_in_scope(req, writer, settings))
+
+
+def _events_in_scope(req: DraftRequest, writer: str | None, settings: Settings) -> Iterator[Event]:
+    t_start = time.perf_counter()
     chosen, downgrade = select_writer(writer, settings)
     timings: dict[str, float] = {}
     task = _prepare_reply(req, settings, timings)
@@ -448,20 +453,23 @@ def compose_post(
     channel: str = "group",
 ) -> Draft:
     """Post copy for a segment's groups (mass send) or moments on a theme, checked for that channel."""
-    t_start = time.perf_counter()
     settings = settings or get_settings()
+    with segments_of(settings):
+        return _compose_post(segment, theme, brief, writer, settings, channel)
+
+
+def _compose_post(
+    segment: str, theme: str, brief: str, writer: str | None, settings: Settings, channel: str
+) -> Draft:
+    t_start = time.perf_counter()
     if not theme or not theme.strip():
         raise DraftingInputError("主题为空")
     if channel not in ("group", "moments"):
         raise DraftingInputError(f"发布渠道应为 group 或 moments，收到 {channel}")
-    from copilot.domain import Segment
-
     try:
-        seg = Segment(segment).value
+        seg = load_segments(settings).require(segment).id
     except ValueError as exc:
-        raise DraftingInputError(
-            f"未知客群：{segment}（可选：{'、'.join(s.value for s in Segment)}）"
-        ) from exc
+        raise DraftingInputError(str(exc)) from exc
     chosen, downgrade = select_writer(writer, settings)
     persona = load_persona(seg, settings)
     timings: dict[str, float] = {"mask": 0.0, "inbound_check": 0.0}

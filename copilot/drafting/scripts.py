@@ -25,6 +25,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from copilot.domain import DocType, RMProfile
 from copilot.knowledge import KnowledgeError, read_document
+from copilot.segments import active_segments
 
 CHANNELS = ("one_to_one", "group", "moments")
 
@@ -137,7 +138,7 @@ def _blocks(section: str) -> tuple[ScriptBlock, ...]:
 
 
 @lru_cache(maxsize=128)
-def _load(path: str, mtime_ns: int) -> ApprovedScript | None:
+def _load(path: str, mtime_ns: int, segments: tuple[str, ...]) -> ApprovedScript | None:
     try:
         doc = read_document(Path(path))
     except KnowledgeError:
@@ -167,7 +168,8 @@ def _load(path: str, mtime_ns: int) -> ApprovedScript | None:
 def load_script(path: Path) -> ApprovedScript | None:
     """The parsed script at ``path`` (cached by modification time), or None if it is not one."""
     try:
-        return _load(str(path), path.stat().st_mtime_ns)
+        # keyed by the segments in force too: front matter is validated against them
+        return _load(str(path), path.stat().st_mtime_ns, active_segments().ids)
     except OSError:
         return None
 

@@ -27,7 +27,7 @@ from copilot.drafting.scripts import (
     load_script,
     specific_tags,
 )
-from copilot.knowledge import KnowledgeError, iter_knowledge_files, product_catalog, read_document
+from copilot.knowledge import KnowledgeError, iter_knowledge_files, product_catalog, read_document, source_file
 
 if TYPE_CHECKING:
     from copilot.retrieval import Retriever
@@ -267,7 +267,7 @@ def _pick_script(
     vocab = channel_vocabulary(settings.prompts_dir)
     scripts: list[tuple[ApprovedScript, Hit]] = []
     for hit in hits:
-        script = load_script(Path(hit.source_path))
+        script = load_script(source_file(hit.source_path, settings))
         if script is not None and all(script.doc_id != sc.doc_id for sc, _ in scripts):
             scripts.append((script, hit))
     if not scripts:

@@ -22,6 +22,7 @@ from copilot.config import Settings
 from copilot.evaluation.errors import EvalInputError
 from copilot.evaluation.report import Report, SuiteResult
 from copilot.evaluation.thresholds import Thresholds, bounds_for, compare
+from copilot.segments import segments_of
 
 SUITES = ("retrieval", "compliance", "drafting", "schedule", "redteam")
 Ranking = Literal["hybrid", "dense", "bm25", "random"]  # copilot.retrieval.Retriever modes
@@ -119,7 +120,8 @@ def run_suite(name: str, ctx: EvalContext, thresholds: Thresholds) -> SuiteResul
     started = time.perf_counter()
     try:
         module = importlib.import_module(f"copilot.evaluation.{name}")
-        result: SuiteResult = module.run(ctx)
+        with segments_of(ctx.settings):  # eval sets name segments of the evaluated content root
+            result: SuiteResult = module.run(ctx)
     except EvalInputError as exc:
         result = SuiteResult(suite=name, error=str(exc), bad_input=True)
     except Exception as exc:

@@ -26,6 +26,7 @@ from copilot.evaluation.errors import EvalInputError
 from copilot.evaluation.golden import read_yaml, validate_list
 from copilot.evaluation.report import CaseFailure, Chart, SuiteResult
 from copilot.evaluation.runner import EvalContext
+from copilot.segments import load_segments
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MASS_CHANNELS = {"group", "one_to_one"}  # moments are not company mass messages
@@ -125,7 +126,7 @@ def load_cases(ctx: EvalContext) -> tuple[Constraints, list[PlanCase]]:
     cases = validate_list(path, raw.get("plans"), PlanCase)
     rng = ctx.rng("schedule")
     lo, hi = rand.start_between
-    segments = list(Segment)
+    segments = list(load_segments(ctx.settings).ids)
     for n in range(rand.count):
         start = lo + dt.timedelta(days=rng.randrange(max(1, (hi - lo).days)))
         per_month = rng.choice(rand.per_month)

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from copilot.domain import DocType, Segment
+from copilot.domain import DocType
 
 
 def ingest_command(
@@ -35,7 +35,7 @@ def ingest_command(
 
 def search_command(
     query: Annotated[str, typer.Argument(help="问题或关键词")],
-    segment: Annotated[Segment | None, typer.Option("--segment", "-s", help="客群")] = None,
+    segment: Annotated[str | None, typer.Option("--segment", "-s", help="客群 id（见 prompts/segments.yaml）")] = None,
     doc_type: Annotated[DocType | None, typer.Option("--type", "-t", help="文档类型")] = None,
     product: Annotated[str | None, typer.Option("--product", help="产品代码")] = None,
     k: Annotated[int, typer.Option("-k", min=1, max=50, help="返回条数")] = 5,
@@ -44,16 +44,23 @@ def search_command(
 ) -> None:
     """检索知识库，返回带出处的段落。"""
     from copilot.retrieval import Retriever
+    from copilot.segments import SegmentsFileError, UnknownSegment, load_segments
 
     if not query.strip():
         typer.echo("错误：查询为空", err=True)
         raise typer.Exit(2)
+    try:
+        if segment is not None:
+            load_segments().require(segment)
+    except (UnknownSegment, SegmentsFileError) as exc:
+        typer.echo(f"错误：{exc}", err=True)
+        raise typer.Exit(2) from None
     retriever = Retriever()
     if len(retriever) == 0:
         typer.echo("索引为空：请先运行 copilot ingest", err=True)
         raise typer.Exit(1)
     hits = retriever.search(
-        query, k=k, segment=segment.value if segment else None,
+        query, k=k, segment=segment,
         doc_type=doc_type.value if doc_type else None, product_code=product,
         include_expired=include_expired,
     )

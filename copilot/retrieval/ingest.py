@@ -20,6 +20,7 @@ from copilot.knowledge import Document, KnowledgeError, iter_knowledge_files, re
 from copilot.retrieval.chunking import CHUNKER_VERSION, chunk_document
 from copilot.retrieval.embeddings import get_embedder
 from copilot.retrieval.vectorstore import collection_name, get_collection, make_client
+from copilot.segments import segments_of
 
 BATCH = 32
 _generation = 0  # bumped after every write so in-process retrievers reload
@@ -86,22 +87,25 @@ def _flat_meta(doc: Document, key: str, n_chunks: int) -> dict[str, Any]:
 def _existing(collection: Any) -> dict[str, dict[str, Any]]:
     """source key -> {hash, count, expected, ids} as the index holds it now."""
     state: dict[str, dict[str, Any]] = defaultdict(
-        lambda: {"hashes": set(), "chunkers": set(), "ids": [], "expected": 0}
+        lambda: {"hashes": set(), "chunkers": set(), "segments": set(), "ids": [], "expected": 0}
     )
     got = collection.get(include=["metadatas"])
     for cid, meta in zip(got["ids"], got["metadatas"] or [], strict=False):
         s = state[meta["source_path"]]
         s["hashes"].add(meta.get("content_hash", ""))
         s["chunkers"].add(meta.get("chunker", 1))
+        s["segments"].add(meta.get("segments", ""))
         s["ids"].append(cid)
         s["expected"] = int(meta.get("chunk_count", 0))
     return state
 
 
-def _is_current(entry: dict[str, Any] | None, digest: str) -> bool:
+def _is_current(entry: dict[str, Any] | None, digest: str, segments: list[str]) -> bool:
     return (
         bool(entry)
         and entry["hashes"] == {digest}
+        # a segment added to prompts/segments.yaml widens every "all segments" document
+        and entry["segments"] == {",".join(segments)}
         and entry["chunkers"] == {CHUNKER_VERSION}  # chunked by an older chunker: chunk again
         and len(entry["ids"]) == entry["expected"]
     )
@@ -115,8 +119,13 @@ def ingest(
     Files that disappeared from a given folder leave the index; files outside the given paths
     are left alone.
     """
-    global _generation
     settings = settings or get_settings()
+    with segments_of(settings):  # front matter is read against this content root's segments
+        return _ingest(paths, settings, progress)
+
+
+def _ingest(paths: list[Path] | None, settings: Settings, progress: bool) -> IngestReport:
+    global _generation
     started = time.perf_counter()
     roots = [Path(p) for p in (paths or [settings.knowledge_dir])]
     report = IngestReport()
@@ -150,10 +159,10 @@ def ingest(
                     raise KnowledgeError(path, f"文件过大（{len(data)} 字节，上限 {settings.max_file_bytes}）")
                 digest = hashlib.sha256(data).hexdigest()
                 entry = state.get(key)
-                if _is_current(entry, digest):
+                doc = read_document(path, data)
+                if _is_current(entry, digest, doc.meta.segments):
                     report.unchanged += 1
                     continue
-                doc = read_document(path, data)
                 chunks = chunk_document(doc.body, doc.meta.title)
                 if not chunks:
                     raise KnowledgeError(path, "没有可索引的正文", "body")

@@ -1,9 +1,10 @@
 """Segment calendars: the YAML files operations staff edit under ``prompts/calendars/``.
 
-One file per segment (``<segment>.yaml``) says when posts may go out, which fixed weekly columns
-run on which weekday, the content mix, format and channel per slot, payroll pay-day follow-ups and
-branch-neighbourhood offline events. ``holidays.yaml`` says how Chinese public holidays (read from
-the ``chinese-calendar`` package, never typed in by hand) change every segment's plan.
+One file per segment (named in ``prompts/segments.yaml``, ``<segment>.yaml`` by default) says when
+posts may go out, which fixed weekly columns run on which weekday, the content mix, format and
+channel per slot, payroll pay-day follow-ups and branch-neighbourhood offline events (the entries
+are in ``calendar_entries``). ``holidays.yaml`` says how Chinese public holidays (read from the
+``chinese-calendar`` package, never typed in by hand) change every segment's plan.
 
 Files are validated at load; errors name the file and the field (``weekly.tue[0].time``).
 """
@@ -11,232 +12,34 @@ Files are validated at load; errors name the file and the field (``weekly.tue[0]
 from __future__ import annotations
 
 import datetime as dt
-import string
-from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any
 
 import yaml
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from copilot.domain import Channel, Segment
+from copilot.scheduling.calendar_entries import WEEKDAY_NAMES as WEEKDAY_NAMES
+from copilot.scheduling.calendar_entries import (
+    WEEKDAYS,
+    Category,
+    EventSpec,
+    HolidayRule,
+    LocalTime,
+    PaydayPlan,
+    PostFormat,
+    SegmentHolidays,
+    SlotSpec,
+    ThemeSpec,
+    TimeWindow,
+    Weekday,
+)
+from copilot.scheduling.calendar_entries import Attachment as Attachment
 from copilot.scheduling.errors import CalendarError, chinese_message, field_path
 from copilot.scheduling.groups import Group
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-WEEKDAY_NAMES = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 HOLIDAYS_FILE = "holidays.yaml"
-
-Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-PostFormat = Literal["text", "image", "video", "link", "miniprogram"]
-
-
-class Category(StrEnum):
-    """Content categories of the mix. 节日 posts come from the holiday rules, not from the mix."""
-
-    education = "投教"
-    benefit = "权益"
-    product = "产品"
-    event = "活动"
-    festival = "节日"
-
-
-def _parse_time(v: Any) -> Any:
-    # YAML 1.1 reads an unquoted 10:30 as the base-60 integer 630; that is minutes since midnight.
-    if isinstance(v, int) and not isinstance(v, bool):
-        hours, minutes = divmod(v, 60)
-        if 0 <= hours < 24:
-            return dt.time(hours, minutes)
-    return v
-
-
-LocalTime = Annotated[dt.time, BeforeValidator(_parse_time)]
-
-
-class TimeWindow(BaseModel):
-    """A window of the day, start inclusive, end exclusive; windows do not cross midnight."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    start: LocalTime
-    end: LocalTime
-    label: str = ""
-    reason: str = ""  # for forbidden windows: why customers must not be disturbed then
-
-    @model_validator(mode="after")
-    def _ordered(self) -> TimeWindow:
-        if self.end <= self.start:
-            raise ValueError(f"结束时间 {self.end:%H:%M} 应晚于开始时间 {self.start:%H:%M}（时段不能跨零点）")
-        return self
-
-    def contains(self, t: dt.time) -> bool:
-        return self.start <= t < self.end
-
-    def __str__(self) -> str:
-        return f"{self.start:%H:%M}–{self.end:%H:%M}"
-
-
-class Attachment(BaseModel):
-    """A WeCom attachment known when the calendar is written (an H5 link, an uploaded media_id)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    msgtype: Literal["image", "link", "miniprogram", "video", "file"]
-    media_id: str = ""
-    pic_url: str = ""
-    title: str = ""
-    url: str = ""
-    desc: str = ""
-    picurl: str = ""
-    appid: str = ""
-    page: str = ""
-    pic_media_id: str = ""
-
-    @model_validator(mode="after")
-    def _complete(self) -> Attachment:
-        need = {
-            "image": self.media_id or self.pic_url,
-            "link": self.title and self.url,
-            "miniprogram": self.title and self.appid and self.page and self.pic_media_id,
-            "video": self.media_id,
-            "file": self.media_id,
-        }[self.msgtype]
-        if not need:
-            raise ValueError(
-                f"{self.msgtype} 附件缺少必填字段（image 需 media_id 或 pic_url；link 需 title 与 url）"
-            )
-        return self
-
-
-class ThemeSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    theme: str = Field(min_length=1)
-    brief: str = ""
-
-    @model_validator(mode="before")
-    @classmethod
-    def _from_str(cls, v: Any) -> Any:
-        return {"theme": v} if isinstance(v, str) else v
-
-
-class SlotSpec(BaseModel):
-    """One post a week on a fixed weekday. ``category: auto`` draws the category from the mix."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    time: LocalTime
-    category: Category | Literal["auto"] = "auto"
-    theme: str = ""  # empty: the next theme of the category's pool
-    column: str = ""  # name of a fixed weekly column (固定栏目), e.g. 周三半价日
-    channel: Channel | None = None
-    format: PostFormat | None = None
-    brief: str = ""
-    attachments: list[Attachment] = Field(default_factory=list, max_length=9)
-
-
-class FollowUp(BaseModel):
-    """A payroll retention post ``offset_days`` after the (shifted) pay day (negative: before)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    offset_days: int = Field(ge=-5, le=10)  # -1: the day before pay day
-    time: LocalTime
-    category: Category
-    theme: str = Field(min_length=1)
-    by_industry: dict[str, str] = Field(default_factory=dict)  # industry -> theme for that industry
-    channel: Channel | None = None
-    format: PostFormat | None = None
-    brief: str = ""
-    attachments: list[Attachment] = Field(default_factory=list, max_length=9)
-
-
-class PaydayPlan(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    default_pay_day: int = Field(ge=1, le=31)
-    # A pay day on a weekend or public holiday: employers usually pay on the workday before.
-    shift: Literal["before", "after", "none"] = "before"
-    followups: list[FollowUp] = Field(min_length=1)
-
-
-_EVENT_FIELDS = {"title", "hobby", "location", "date", "weekday", "time", "persona"}
-
-
-class EventPost(BaseModel):
-    """A post around an offline event: ``offset_days`` < 0 announces, 0 reminds, > 0 recaps."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    offset_days: int = Field(ge=-14, le=7)
-    time: LocalTime
-    theme: str = Field(min_length=1)  # may use {title} {hobby} {location} {date} {weekday} {time}
-    category: Category = Category.event
-    channel: Channel | None = None
-    format: PostFormat | None = None
-    brief: str = ""
-    attachments: list[Attachment] = Field(default_factory=list, max_length=9)
-
-    @field_validator("theme", "brief")
-    @classmethod
-    def _placeholders(cls, v: str) -> str:
-        try:
-            names = {name for _, name, _, _ in string.Formatter().parse(v) if name}
-        except ValueError as exc:
-            raise ValueError(f"花括号占位符写法有误: {exc}") from exc
-        unknown = names - _EVENT_FIELDS
-        if unknown:
-            raise ValueError(f"未知占位符 {sorted(unknown)}，可用: {sorted(_EVENT_FIELDS)}")
-        return v
-
-
-class EventSpec(BaseModel):
-    """A recurring offline event run by the RM (乒乓球友谊赛, 拍花外拍) on weeks where
-    ``iso_week % every_weeks == week_offset``, so two plans agree on which weeks have it."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    title: str = Field(min_length=1)
-    hobby: str = ""
-    location: str = ""
-    weekday: Weekday
-    time: LocalTime  # when the event itself starts (not a post, so not bound to the send windows)
-    every_weeks: int = Field(1, ge=1, le=8)
-    week_offset: int = Field(0, ge=0)
-    posts: list[EventPost] = Field(min_length=1)
-
-    @model_validator(mode="after")
-    def _offset(self) -> EventSpec:
-        if self.week_offset >= self.every_weeks:
-            raise ValueError(f"week_offset 应小于 every_weeks（{self.every_weeks}）")
-        return self
-
-
-class HolidayRule(BaseModel):
-    """How a public holiday changes the plan. Unset fields fall back to the broader rule."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    greeting: bool | None = None  # a festival greeting on the first planned day of the holiday
-    drop_categories: list[Category] | None = None  # categories not posted on holiday days
-    max_posts_per_day: int | None = Field(None, ge=0, le=10)
-    keep_events: bool | None = None  # offline events (and their posts) still run on holiday days
-
-
-class SegmentHolidays(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    default: HolidayRule = Field(default_factory=HolidayRule)
-    by_holiday: dict[str, HolidayRule] = Field(default_factory=dict)
 
 
 class SegmentCalendar(BaseModel):
@@ -461,12 +264,19 @@ def calendars_dir(settings: Any = None) -> Path:
     return (settings or get_settings()).prompts_dir / "calendars"
 
 
-def load_calendar_file(path: Path) -> SegmentCalendar:
+def load_calendar_file(path: Path, segment: str | None = None) -> SegmentCalendar:
+    """One calendar file; its ``segment`` must be ``segment`` (by default the file's stem)."""
     path = Path(path)
     data = _read_yaml(path)
     cal = _validate(SegmentCalendar, data, path)
-    if cal.segment.value != path.stem:
-        raise CalendarError(path, f"文件名应为 {cal.segment.value}.yaml（与 segment 一致）", "segment")
+    expected = segment or path.stem
+    if cal.segment.value != expected:
+        message = (
+            f"文件名应为 {cal.segment.value}.yaml（与 segment 一致）"
+            if segment is None
+            else f"该文件是客群 {expected} 的日历（见 prompts/segments.yaml），segment 应为 {expected}"
+        )
+        raise CalendarError(path, message, "segment")
     return cal
 
 
@@ -475,8 +285,8 @@ def load_holiday_policy_file(path: Path) -> HolidayPolicy:
 
 
 @lru_cache(maxsize=16)
-def _cached_calendar(path: Path, stamp: tuple[int, int]) -> SegmentCalendar:
-    return load_calendar_file(path)
+def _cached_calendar(path: Path, segment: str, stamp: tuple[int, int]) -> SegmentCalendar:
+    return load_calendar_file(path, segment)
 
 
 @lru_cache(maxsize=4)
@@ -493,13 +303,17 @@ def _stamp(path: Path) -> tuple[int, int]:
     return (st.st_mtime_ns, st.st_size)
 
 
-def load_calendar(segment: str | Segment, settings: Any = None) -> SegmentCalendar:
-    """The validated calendar of one segment (cached until the file changes)."""
-    seg = segment.value if isinstance(segment, Segment) else str(segment)
-    if seg not in {s.value for s in Segment}:
-        raise CalendarError(seg, f"未知客群 {seg!r}，可选: {', '.join(s.value for s in Segment)}")
-    path = calendars_dir(settings) / f"{seg}.yaml"
-    return _cached_calendar(path, _stamp(path))
+def load_calendar(segment: str, settings: Any = None) -> SegmentCalendar:
+    """The validated calendar of one segment: the file ``prompts/segments.yaml`` names for it
+    (``<segment>.yaml`` by default), cached until the file changes."""
+    from copilot.segments import SegmentsFileError, UnknownSegment, load_segments
+
+    try:
+        spec = load_segments(settings).require(segment)
+    except (UnknownSegment, SegmentsFileError) as exc:
+        raise CalendarError(str(segment), str(exc)) from None
+    path = calendars_dir(settings) / spec.calendar_file
+    return _cached_calendar(path, spec.id, _stamp(path))
 
 
 def load_holiday_policy(settings: Any = None) -> HolidayPolicy:

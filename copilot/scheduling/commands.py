@@ -18,7 +18,7 @@ def _fail(message: str) -> typer.Exit:
 
 def schedule(
     segment: str = typer.Option(
-        ..., "--segment", "-s", help="客群：credit_card / payroll / pension / branch_nearby"
+        ..., "--segment", "-s", help="客群 id（见 prompts/segments.yaml），如 pension、payroll"
     ),
     start: str = typer.Option(..., "--start", help="开始日期 YYYY-MM-DD"),
     weeks: int = typer.Option(..., "--weeks", "-w", help="排期周数（1–26）"),
@@ -35,15 +35,17 @@ def schedule(
     """按客群日历生成排期：每条内容都经过合规检查，超出企业微信群发上限的会列出未排入原因。"""
     from pydantic import ValidationError
 
-    from copilot.domain import Segment
     from copilot.scheduling.caps import CapPolicy
     from copilot.scheduling.errors import CalendarError
     from copilot.scheduling.exports import render
     from copilot.scheduling.groups import load_groups
     from copilot.scheduling.planner import MAX_WEEKS, PlanError, plan
+    from copilot.segments import SegmentsFileError, UnknownSegment, load_segments
 
-    if segment not in {s.value for s in Segment}:
-        raise _fail(f"未知客群 {segment!r}，可选：{', '.join(s.value for s in Segment)}")
+    try:
+        load_segments().require(segment)
+    except (UnknownSegment, SegmentsFileError) as exc:
+        raise _fail(str(exc)) from None
     try:
         start_date = dt.date.fromisoformat(start.strip())
     except ValueError:

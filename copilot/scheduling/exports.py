@@ -8,7 +8,6 @@ import hashlib
 import io
 from typing import Literal
 
-from copilot.domain import SEGMENT_NAMES
 from copilot.scheduling.calendars import WEEKDAY_NAMES
 from copilot.scheduling.planner import CHANNEL_NAMES, FORMAT_NAMES, Plan, PlannedPost
 
@@ -88,7 +87,7 @@ def to_ics(plan: Plan) -> str:
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("method", "PUBLISH")
-    name = SEGMENT_NAMES.get(plan.segment.value, plan.segment.value)
+    name = plan.segment.label
     cal.add("x-wr-calname", f"{name} 内容排期 {plan.start:%Y-%m-%d}–{plan.end:%Y-%m-%d}")
     cal.add("x-wr-timezone", plan.timezone)
     for s in plan.slots:
@@ -117,7 +116,7 @@ def _cell(text: str) -> str:
 
 
 def to_markdown(plan: Plan) -> str:
-    name = SEGMENT_NAMES.get(plan.segment.value, plan.segment.value)
+    name = plan.segment.label
     counts = {k: sum(s.verdict == k for s in plan.slots) for k in VERDICT_NAMES}
     lines = [
         f"# {name} 内容排期（{plan.start:%Y-%m-%d} 至 {plan.end:%Y-%m-%d}，共 {plan.weeks} 周）",

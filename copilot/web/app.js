@@ -220,6 +220,7 @@
     show($("app"));
     show($("logout"));
     $("who").textContent = `${user.name}（${user.role_name}）`;
+    loadSegments();
     loadProducts();
     initSchedule();
     loadWeComSdk().then((ok) => { if (ok && state.options && state.options.wecom) registerWeCom(); });
@@ -309,6 +310,21 @@
           show($("tab-" + b.dataset.tab), on);
         }
       });
+    }
+  }
+
+  // --- segments: the deployment's own list (prompts/segments.yaml), replacing the page's default -
+  async function loadSegments() {
+    let list;
+    try {
+      list = (await getJSON("/v1/segments")).segments;
+    } catch (_) { return; /* keep the page's built-in options */ }
+    for (const id of ["segment", "search-segment", "sched-segment"]) {
+      const select = $(id);
+      const chosen = select.value;
+      for (const o of [...select.options]) if (o.value) o.remove();  // keeps "全部客群"
+      for (const s of list) select.append(el("option", { value: s.id }, s.name));
+      select.value = [...select.options].some((o) => o.value === chosen) ? chosen : select.options[0].value;
     }
   }
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from copilot.compliance.facts import MessageFacts
 from copilot.compliance.matcher import Hit
-from copilot.compliance.rules import Rule
+from copilot.compliance.rule_schema import Rule
 
 
 @dataclass(slots=True)
