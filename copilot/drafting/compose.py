@@ -19,18 +19,15 @@ import re
 from pathlib import Path
 
 from copilot.config import Settings
-from copilot.drafting.cleanup import cited_numbers
 from copilot.drafting.facts import ProductFacts, product_facts
-from copilot.drafting.fitting import DISCLOSURE, Layout, Piece, bigrams, visible_length
+from copilot.drafting.fitting import DISCLOSURE, Layout, Piece, visible_length
 from copilot.drafting.prompting import render
 from copilot.drafting.scripts import channel_vocabulary, load_script, script_wording
 from copilot.drafting.sources import common_bigrams, snippet, topical_overlap
 from copilot.drafting.task import Source, WritingTask
+from copilot.text import bigrams, sentence_end, split_sentences
 
-_EMOJI = re.compile(
-    "[\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\ufe0f\u200d\u20e3\u2190-\u21ff\u2300-\u23ff]"
-)
-_SENT_END = "。！？!?\n"
+_EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\ufe0f\u200d\u20e3\u2190-\u21ff\u2300-\u23ff]")
 # How a script addresses its customer at the start ("阿姨，" "叔叔，" "阿姨您好，" "您好，"): replaced
 # by the persona's greeting for this customer, so a reply does not call a man 阿姨.
 _VOCATIVE = re.compile(
@@ -57,11 +54,7 @@ def cite_in_place(text: str, phrase: str, n: int) -> tuple[str, bool]:
     i = text.find(phrase)
     if i < 0:
         return text, False
-    end = len(text)
-    for j in range(i + len(phrase), len(text)):
-        if text[j] in _SENT_END:
-            end = j
-            break
+    end = sentence_end(text, i + len(phrase))
     if re.match(r"\[\d{1,2}\]", text[end:]) or re.search(r"\[\d{1,2}\]$", text[:end]):
         return text, True  # already cited there
     return f"{text[:end]}[{n}]{text[end:]}", True
@@ -178,9 +171,7 @@ def _customer_facing(task: WritingTask, src: Source, settings: Settings) -> str:
     return ""
 
 
-def _general(
-    task: WritingTask, settings: Settings, query: str, known: str = "", topic: str = ""
-) -> tuple[str, int]:
+def _general(task: WritingTask, settings: Settings, query: str, known: str = "", topic: str = "") -> tuple[str, int]:
     """The customer-facing passage that answers the question best, cut to a few whole sentences.
 
     A passage qualifies when it shares at least ``MIN_RELEVANCE`` topical bigrams with the
@@ -202,11 +193,7 @@ def _general(
         text = snippet(passage, f"{query} {topic}", max_chars=SNIPPET_CHARS, min_overlap=1, whole=True)
         # a benchmark figure is stated from the sheet's front matter with its basis (facts.md.j2),
         # never quoted in passing ("薪享月月盈…业绩比较基准年化2.10%-2.70%")
-        kept = [
-            s
-            for s in re.findall(r"[^。！？]+[。！？]?", text)
-            if (not seen or _novel(s, seen)) and not _BENCHMARK_FIGURE.search(s)
-        ]
+        kept = [s for s in split_sentences(text) if (not seen or _novel(s, seen)) and not _BENCHMARK_FIGURE.search(s)]
         text = "".join(kept)
         if not text:
             continue
@@ -231,9 +218,7 @@ def _novel(sentence: str, seen: set[str]) -> bool:
 
 def _education(task: WritingTask) -> int:
     """The investor-education passage on 业绩比较基准, if retrieved (cited by the generic answer)."""
-    src = next(
-        (s for s in task.sources if s.hit.doc_type == "education" and "业绩比较基准" in s.hit.text), None
-    )
+    src = next((s for s in task.sources if s.hit.doc_type == "education" and "业绩比较基准" in s.hit.text), None)
     return src.n if src else 0
 
 
@@ -243,7 +228,7 @@ def _without(text: str, avoid: list[str]) -> str:
         return text
     lines = []
     for line in text.split("\n"):
-        kept = [s for s in re.findall(r"[^。！？!?]*[。！？!?]+|[^。！？!?]+$", line) if not any(a in s for a in avoid)]
+        kept = [s for s in split_sentences(line) if not any(a in s for a in avoid)]
         if "".join(kept).strip() or not line.strip():
             lines.append("".join(kept))
     return "\n".join(lines)
@@ -367,9 +352,7 @@ def compose_reply(task: WritingTask, settings: Settings) -> str:
         )
         layout.add(opening, required=True)
         # the passage that answers a general question is the answer, unless product facts are
-        layout.add(
-            quote, cite=quote_n, query=query, weight=2.0, required=main == "general" and not facts_said
-        )
+        layout.add(quote, cite=quote_n, query=query, weight=2.0, required=main == "general" and not facts_said)
     footer = render(
         "facts_footer.md.j2",
         settings,
@@ -436,10 +419,3 @@ def complete_model_text(text: str, task: WritingTask, settings: Settings) -> str
     _mark_required(pieces, task, "")
     layout.add(footer, required=True)
     return _finish(layout.fit(task.persona.max_chars, _measure(task)), task)
-
-
-def renumber_citations(text: str) -> tuple[str, dict[int, int]]:
-    """Renumber [n] markers 1..k in order of first use; returns the text and old->new map."""
-    order = cited_numbers(text)
-    mapping = {old: new for new, old in enumerate(order, start=1)}
-    return re.sub(r"\[(\d{1,2})\]", lambda m: f"[{mapping.get(int(m.group(1)), 0)}]", text), mapping

@@ -14,8 +14,8 @@ from typing import Any
 
 from copilot.config import Settings, get_settings
 from copilot.domain import CheckContext, CustomerProfile, Draft, Finding, RMProfile, Turn, Verdict, risk_rank
-from copilot.drafting.cleanup import cited_numbers, clean_model_text, has_chinese, uses_citation_as_value
-from copilot.drafting.compose import complete_model_text, renumber_citations
+from copilot.drafting.cleanup import clean_model_text, has_chinese, uses_citation_as_value
+from copilot.drafting.compose import complete_model_text
 from copilot.drafting.facts import (
     ProductFacts,
     codes_in_text,
@@ -38,6 +38,7 @@ from copilot.drafting.sources import (
 )
 from copilot.drafting.task import Source, WritingTask
 from copilot.drafting.writers import GenerationStats, TemplateWriter, Writer, WriterError, select_writer
+from copilot.text import cited_numbers, renumber_citations
 
 MAX_REGENERATIONS = 1  # a blocked model draft is rewritten once with the findings, then templates
 MAX_SOURCES = 5
@@ -459,9 +460,7 @@ def compose_post(
     try:
         seg = Segment(segment).value
     except ValueError as exc:
-        raise DraftingInputError(
-            f"未知客群：{segment}（可选：{'、'.join(s.value for s in Segment)}）"
-        ) from exc
+        raise DraftingInputError(f"未知客群：{segment}（可选：{'、'.join(s.value for s in Segment)}）") from exc
     chosen, downgrade = select_writer(writer, settings)
     persona = load_persona(seg, settings)
     timings: dict[str, float] = {"mask": 0.0, "inbound_check": 0.0}

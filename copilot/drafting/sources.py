@@ -28,6 +28,7 @@ from copilot.drafting.scripts import (
     specific_tags,
 )
 from copilot.knowledge import KnowledgeError, iter_knowledge_files, product_catalog, read_document
+from copilot.text import bigrams, split_sentences
 
 if TYPE_CHECKING:
     from copilot.retrieval import Retriever
@@ -73,16 +74,10 @@ def ensure_ready(settings: Settings) -> None:
 
 
 # --- snippets ------------------------------------------------------------------------------------
-_SENTENCE = re.compile(r"[^。！？；\n]+[。！？；]?")
 _MARKUP = re.compile(r"^\s*(?:#{1,6}\s*|>\s*|[-*+]\s+|[·•]\s*|\d+[.)、]\s*|[0-9]\ufe0f?\u20e3\s*)|\*\*|`")
 # FAQ sections ("问：……？ 答：……"): the question is the sheet's, not something to tell a customer.
 _QUESTION = re.compile(r"^问[:：]")
 _ANSWER = re.compile(r"^答[:：]\s*")
-
-
-def _bigrams(text: str) -> set[str]:
-    han = re.sub(r"[^\u4e00-\u9fffA-Za-z0-9%.]", "", text)
-    return {han[i : i + 2] for i in range(len(han) - 1)}
 
 
 @lru_cache(maxsize=4)
@@ -93,7 +88,7 @@ def _common_in(files: tuple[tuple[str, int], ...]) -> frozenset[str]:
             body = read_document(Path(path)).body
         except (KnowledgeError, OSError):
             continue
-        for b in _bigrams(body):
+        for b in bigrams(body):
             counts[b] = counts.get(b, 0) + 1
     return frozenset(b for b, n in counts.items() if n > len(files) // 4)
 
@@ -104,15 +99,13 @@ def common_bigrams(settings: Settings) -> frozenset[str]:
     folder = settings.knowledge_dir
     if not folder.is_dir():
         return frozenset()
-    files = tuple(
-        (str(f), f.stat().st_mtime_ns) for f in iter_knowledge_files([folder]) if f.suffix.lower() == ".md"
-    )
+    files = tuple((str(f), f.stat().st_mtime_ns) for f in iter_knowledge_files([folder]) if f.suffix.lower() == ".md")
     return _common_in(files)
 
 
 def topical_overlap(a: str, b: str, common: frozenset[str]) -> int:
     """Bigrams two texts share, the knowledge base's common ones left out."""
-    return len((_bigrams(a) & _bigrams(b)) - common)
+    return len((bigrams(a) & bigrams(b)) - common)
 
 
 SUPPORT_MIN_OVERLAP = 6  # distinctive bigrams a draft must share with a passage to rest on it
@@ -125,9 +118,7 @@ def cite_supporting(text: str, sources: list, common: frozenset[str]) -> str:
     return text.rstrip() + "".join(f"[{n}]" for n in used) if used else text
 
 
-def snippet(
-    text: str, query: str, max_chars: int = 90, min_overlap: int = 0, whole: bool = False
-) -> str:
+def snippet(text: str, query: str, max_chars: int = 90, min_overlap: int = 0, whole: bool = False) -> str:
     """The sentences of a passage that share most with the query, in their original order.
 
     Small models read prompts slowly (~80 tokens/s here), so each source is cut to a few
@@ -143,7 +134,7 @@ def snippet(
     context: list[str] = []  # an FAQ answer is about its question ("离职后卡还能用吗？")
     question = ""
     for line in plain.splitlines():
-        for raw in _SENTENCE.findall(line):
+        for raw in split_sentences(line, clauses=True):
             s = raw.strip()
             if _QUESTION.match(s):
                 question = s
@@ -159,15 +150,15 @@ def snippet(
         question = ""  # a question covers the answer on its own line only
     if not sentences:
         return ""  # a title chunk or a sample notice: nothing a customer should read
-    q = _bigrams(query)
+    q = bigrams(query)
 
     def shared(i: int) -> int:
-        return len(q & _bigrams(sentences[i] + context[i]))
+        return len(q & bigrams(sentences[i] + context[i]))
 
     ranked = sorted(range(len(sentences)), key=lambda i: (-shared(i), i))
     ranked = [i for i in ranked if shared(i) >= min_overlap]
     if whole:  # an FAQ answer is quoted only for a question like its own
-        ranked = [i for i in ranked if not context[i] or len(q & _bigrams(context[i])) >= max(min_overlap, 2)]
+        ranked = [i for i in ranked if not context[i] or len(q & bigrams(context[i])) >= max(min_overlap, 2)]
     if not ranked:
         return ""
     if whole:  # only whole sentences: a quote cut with "…" reads as a mistake
@@ -181,9 +172,7 @@ def snippet(
         used += len(sentences[i])
         if used >= max_chars:
             break
-    out = "".join(
-        sentences[i] if sentences[i][-1] in "。！？；～~" else sentences[i] + "。" for i in sorted(chosen)
-    )
+    out = "".join(sentences[i] if sentences[i][-1] in "。！？；～~" else sentences[i] + "。" for i in sorted(chosen))
     if whole:
         out = re.sub(r"；$", "。", out)
     return out if len(out) <= max_chars else out[: max_chars - 1] + "…"
@@ -223,17 +212,17 @@ def _product_kind(p: ProductFacts, ceiling: str) -> str:
 SIMILAR_MIN = 4
 
 
-def _common_bigrams(scripts: list[ApprovedScript]) -> set[str]:
+def script_common_bigrams(scripts: list[ApprovedScript]) -> set[str]:
     counts: dict[str, int] = {}
     for sc in scripts:
-        for b in _bigrams(f"{sc.title}{sc.situation}"):
+        for b in bigrams(f"{sc.title}{sc.situation}"):
             counts[b] = counts.get(b, 0) + 1
     return {b for b, n in counts.items() if n >= max(3, len(scripts) // 4)}
 
 
 def situation_similarity(text: str, script: ApprovedScript, common: set[str]) -> int:
     """Bigrams the text shares with the script's title and 适用场景, common ones left out."""
-    return len((_bigrams(text) - common) & _bigrams(f"{script.title}{script.situation}"))
+    return len((bigrams(text) - common) & bigrams(f"{script.title}{script.situation}"))
 
 
 @dataclass(frozen=True)
@@ -277,7 +266,7 @@ def _pick_script(
     allowed = {"group", "moments"} if kind == "post" else {"one_to_one", "group", "moments"}
     catalog = [f for f in (product_facts(c, settings) for c in product_catalog(settings.knowledge_dir)) if f]
     specific = specific_tags(settings.knowledge_dir, generic={t for f in catalog for t in f.tags})
-    common = _common_bigrams(all_scripts(settings.knowledge_dir))
+    common = script_common_bigrams(all_scripts(settings.knowledge_dir))
     for scenario in [s for s in scenarios if s.id != "injection"]:
         picked = _best_script(
             scripts, scenario, message, in_scope, settings,
@@ -326,12 +315,14 @@ def _best_script(
         tag_overlap = len(wanted & set(script.tags))
         # the situation, not the product's name: "睿享平衡怎么跌了" is not "睿享平衡怎么样"
         names = "".join(f.short_name for f in (product_facts(c, settings) for c in in_scope) if f)
-        similar = situation_similarity(message, script, common | _bigrams(names))
+        similar = situation_similarity(message, script, common | bigrams(names))
         in_scope_script = bool(script.product_code) and script.product_code in in_scope
         # A script for the product asked about fits a general question when it is the approved way
         # to present that product: an investment's own script, or one whose title names it.
-        presents = in_scope_script and product is not None and (
-            product.is_investment or product.short_name[:4] in script.title
+        presents = (
+            in_scope_script
+            and product is not None
+            and (product.is_investment or product.short_name[:4] in script.title)
         )
         if scenario.id == "general":
             fits = bool(named) or presents or similar >= SIMILAR_MIN
@@ -378,9 +369,7 @@ def retrieve(
             hits += [h for h in asked if h.chunk_id not in {x.chunk_id for x in hits}]
         product_hits[p.code] = hits
     scenario_words = " ".join(w for s in scenarios for w in s.script_tags)
-    script_hits = keyword.search(
-        f"{query} {scenario_words}", k=10, segment=segment, doc_type=DocType.script.value
-    )
+    script_hits = keyword.search(f"{query} {scenario_words}", k=10, segment=segment, doc_type=DocType.script.value)
     choice = _pick_script(
         script_hits, scenarios, query, {p.code for p in products}, settings, kind=kind, channel=channel
     )
