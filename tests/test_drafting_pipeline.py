@@ -177,17 +177,17 @@ def test_compose_post_without_a_script_is_still_checked(kb_settings: Settings) -
     assert d.verdict in ("pass", "revise") and d.draft.strip()
 
 
-@pytest.mark.parametrize(
-    ("kwargs", "error"),
-    [
-        ({"codes": ["QH-XX-999"]}, "未知产品代码"),
-        ({"risk": "C9"}, "风险测评等级"),
-        ({"risk": "R2"}, "C1–C5"),
-    ],
-)
-def test_bad_input_gets_a_chinese_error(kb_settings: Settings, kwargs: dict, error: str) -> None:
-    with pytest.raises(DraftingInputError, match=error):
-        _draft(kb_settings, "这个理财怎么样？", "pension", **kwargs)
+def test_an_unknown_product_gets_a_chinese_error(kb_settings: Settings) -> None:
+    with pytest.raises(DraftingInputError, match="未知产品代码"):
+        _draft(kb_settings, "这个理财怎么样？", "pension", codes=["QH-XX-999"])
+
+
+@pytest.mark.parametrize(("risk", "error"), [("C9", "风险测评等级"), ("R2", "C1–C5")])
+def test_a_bad_customer_risk_level_gets_a_chinese_error(kb_settings: Settings, risk: str, error: str) -> None:
+    """The customer's risk level is validated once, by its domain type, before any draft starts."""
+    with pytest.raises(ValidationError, match=error):
+        _draft(kb_settings, "这个理财怎么样？", "pension", risk=risk)
+    assert CustomerProfile(segment="pension", risk_level=" c2 ").risk_level == "C2"
 
 
 def test_empty_message_unknown_segment_and_unknown_writer_are_rejected(kb_settings: Settings) -> None:

@@ -22,7 +22,7 @@ from typing import Annotated, Any, Literal
 import anyio
 from fastapi import APIRouter, Depends
 from fastapi.sse import EventSourceResponse, ServerSentEvent
-from pydantic import BaseModel, Field, field_validator
+from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
 from copilot.api.check import blocked_by_error, checked
@@ -31,45 +31,23 @@ from copilot.api.errors import ApiError, error_body
 from copilot.api.gate import Ticket
 from copilot.auth import User
 from copilot.config import Settings
-from copilot.domain import CheckContext, CustomerProfile, Draft, RMProfile, Turn, risk_rank
+from copilot.domain import CheckContext, Draft, RMProfile
+from copilot.drafting.request import DraftRequest
 
 router = APIRouter(prefix="/drafts", tags=["回复起草"])
 log = logging.getLogger("copilot.api")
 
-MAX_MESSAGE_CHARS = 2000
-MAX_HISTORY = 20
+class DraftIn(DraftRequest):
+    """The drafting request (message, customer, history, products, channel: one definition, with
+    its limits and checks) plus what only the service knows: the writer asked for and the WeCom id."""
 
-
-class DraftIn(BaseModel):
-    message: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS, description="客户发来的消息")
-    customer: CustomerProfile
     rm: RMProfile | None = Field(None, description="客户经理资料（人设）；缺省时用登录用户的姓名")
-    history: list[Turn] = Field(default_factory=list, max_length=MAX_HISTORY, description="最近几轮对话")
-    product_codes: list[str] = Field(default_factory=list, max_length=5, description="涉及的产品代码")
     writer: Literal["auto", "openai", "local", "template"] | None = Field(
         None, description="指定写作方式；缺省按服务配置"
     )
     external_userid: str | None = Field(
         None, max_length=128, description="企业微信外部联系人 ID（只以假名存入审计）"
     )
-    channel: Literal["one_to_one", "group"] = Field("one_to_one", description="单聊或客户群")
-
-    @field_validator("message")
-    @classmethod
-    def _not_blank(cls, v: str) -> str:
-        if not v.strip():
-            raise ValueError("客户消息不能为空")
-        return v
-
-    @field_validator("customer")
-    @classmethod
-    def _risk(cls, v: CustomerProfile) -> CustomerProfile:
-        if v.risk_level:
-            if not v.risk_level.strip().upper().startswith("C"):
-                raise ValueError("客户风险等级应为 C1–C5")
-            risk_rank(v.risk_level)
-            v.risk_level = v.risk_level.strip().upper()
-        return v
 
     def context(self) -> CheckContext:
         return CheckContext(
@@ -104,7 +82,7 @@ def unavailable(exc: Exception) -> ApiError:
 async def draft_request(body: DraftIn, user: CurrentUser, svc: ServicesDep) -> Any:
     """The pipeline's request, validated before any response starts (so bad input is a 422 and
     an empty knowledge index a 503 even for the stream)."""
-    from copilot.drafting import DraftingInputError, DraftingUnavailable, DraftRequest, ensure_ready
+    from copilot.drafting import DraftingInputError, DraftingUnavailable, ensure_ready
     from copilot.drafting.facts import product_facts
 
     try:
@@ -122,14 +100,7 @@ async def draft_request(body: DraftIn, user: CurrentUser, svc: ServicesDep) -> A
         )
     try:
         rm = await run_in_threadpool(_rm_profile, body, user, svc)
-        return DraftRequest(
-            message=body.message,
-            customer=body.customer,
-            rm=rm,
-            history=body.history,
-            product_codes=body.product_codes,
-            channel=body.channel,
-        )
+        return DraftRequest.model_validate(body.model_dump(include=set(DraftRequest.model_fields)) | {"rm": rm})
     except (DraftingInputError, ValueError) as exc:
         raise ApiError(422, "invalid_input", str(exc)) from exc
 

@@ -43,7 +43,7 @@ def draft_command(
             message=message,
             customer=CustomerProfile(
                 segment=segment,
-                risk_level=customer_risk.strip().upper() if customer_risk else None,
+                risk_level=customer_risk,  # validated and upper-cased by CustomerProfile
                 age_band=age_band,
             ),
             product_codes=list(product or []),
