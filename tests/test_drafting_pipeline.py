@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from copilot.config import Settings
 from copilot.domain import CustomerProfile, Draft, RMProfile, Turn
 from copilot.drafting import DraftingInputError, DraftRequest, compose_post, draft_reply, stream_reply
+from copilot.drafting.events import Final, Token
 from copilot.drafting.fitting import visible_length
 from copilot.drafting.personas import load_persona
 
@@ -144,12 +145,13 @@ def test_stream_reply_events_end_with_the_checked_final(kb_settings: Settings) -
         message="这个养老理财保本吗？", customer=CustomerProfile(segment="pension", risk_level="C2")
     )
     events = list(stream_reply(req, writer="template", settings=kb_settings))
-    assert [e["type"] for e in events][-1] == "final"
-    tokens = "".join(e["text"] for e in events if e["type"] == "token")
-    final = events[-1]["draft"]
-    assert final["sendable"] is True and final["writer"] == "template"
+    last = events[-1]
+    assert isinstance(last, Final)
+    tokens = "".join(e.text for e in events if isinstance(e, Token))
+    final = last.draft
+    assert final.sendable is True and final.writer == "template"
     # the streamed preview is the raw text; the final adds nothing the checker did not see
-    assert re.sub(r"\[\d+\]", "", final["draft"]) == re.sub(r"\[\d+\]", "", tokens)
+    assert re.sub(r"\[\d+\]", "", final.draft) == re.sub(r"\[\d+\]", "", tokens)
 
 
 def test_history_and_rm_profile_are_used(kb_settings: Settings) -> None:

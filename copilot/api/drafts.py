@@ -32,6 +32,7 @@ from copilot.api.gate import Ticket
 from copilot.auth import User
 from copilot.config import Settings
 from copilot.domain import CheckContext, Draft, RMProfile
+from copilot.drafting.events import Event, Fallback, Final, Retry, Token, event_name
 from copilot.drafting.request import DraftRequest
 
 router = APIRouter(prefix="/drafts", tags=["回复起草"])
@@ -216,15 +217,8 @@ def sse(event: str, data: Any) -> ServerSentEvent:
     return ServerSentEvent(event=event, raw_data=json.dumps(data, ensure_ascii=False))
 
 
-def _next(it: Iterator[dict[str, Any]]) -> Any:
+def _next(it: Iterator[Event]) -> Any:
     return next(it, _DONE)
-
-
-def _draft_of(event: dict[str, Any]) -> Draft:
-    payload = event.get("draft", event)
-    if isinstance(payload, Draft):
-        return payload
-    return Draft.model_validate({k: v for k, v in payload.items() if k != "type"})
 
 
 @router.post(
@@ -259,13 +253,12 @@ async def stream_draft(
             event = await run_in_threadpool(_next, events)
             if event is _DONE:
                 break
-            kind = event.get("type")
-            if kind == "token":
-                yield sse("token", {"text": str(event.get("text", ""))})
-            elif kind in ("fallback", "retry"):  # the text starts over: the client clears its preview
-                yield sse(kind, {"reason": str(event.get("reason", ""))})
-            elif kind == "final":
-                final = _draft_of(event)
+            if isinstance(event, Token):
+                yield sse("token", {"text": event.text})
+            elif isinstance(event, Retry | Fallback):  # the text starts over: the client clears its preview
+                yield sse(event_name(event), {"reason": event.reason})
+            elif isinstance(event, Final):
+                final = event.draft
     except DraftingUnavailable as exc:  # emptied after the stream started: the status is already 200
         err = unavailable(exc)
         yield sse("error", error_body(err.code, err.message, None))

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from copilot.drafting.pipeline import compose_post, draft_reply, stream_reply
     from copilot.drafting.request import DraftingInputError, DraftingUnavailable, DraftRequest
-    from copilot.drafting.sources import ensure_ready
+    from copilot.drafting.retrievers import ensure_ready
 
 __all__ = [
     "DraftRequest",
@@ -35,7 +35,7 @@ _WHERE = {
     "DraftingUnavailable": "copilot.drafting.request",
     "compose_post": "copilot.drafting.pipeline",
     "draft_reply": "copilot.drafting.pipeline",
-    "ensure_ready": "copilot.drafting.sources",
+    "ensure_ready": "copilot.drafting.retrievers",
     "stream_reply": "copilot.drafting.pipeline",
 }
 
