@@ -71,7 +71,11 @@ class _Handler(BaseHTTPRequestHandler):
         if mode == "error":
             self._json(500, {"error": {"message": "internal error", "type": "server_error", "code": 500}})
             return
+        reply: str | None = None
         if mode == "slow":
+            # Take the reply before sleeping: the client has timed out by the time it wakes, and
+            # a reply taken then would be one the next test scripted (a flake under load).
+            reply = state.next_reply()
             time.sleep(state.delay_s)
         if mode == "garbage":
             payload = b"<html>502 Bad Gateway</html>"
@@ -81,7 +85,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(payload)
             return
-        reply = state.next_reply()
+        if reply is None:
+            reply = state.next_reply()
         model = body.get("model", "fake-model")
         if body.get("stream"):
             self._stream(reply, model, die=(mode == "die"), include_usage=bool(body.get("stream_options")))
