@@ -1,0 +1,59 @@
+"""Sentences of a message and the character n-gram features the learned second opinion reads.
+
+A sentence is a span of the original text between ``。！？；`` and line breaks (the boundaries the
+rules use). The classifier sees its dense form (``normalize``: full-width folded, simplified,
+lower-case, inserted spaces and symbols removed), so ``保 本`` and ``保本`` give the same n-grams.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from copilot.compliance.normalize import dense_form
+from copilot.domain import CheckContext
+
+_SENTENCE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]*")
+NGRAM_RANGE = (1, 3)
+MIN_SENTENCE_CHARS = 4  # shorter pieces ("好的。", "👍") carry no claim worth scoring
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    start: int  # span in the original text
+    end: int
+    text: str  # the original wording
+    dense: str  # what the classifier reads
+
+
+def split_sentences(text: str) -> list[Sentence]:
+    """Sentences of ``text`` with their spans; the dense form of each is what gets scored."""
+    out = []
+    for m in _SENTENCE.finditer(text):
+        raw = m.group()
+        lead = len(raw) - len(raw.lstrip())
+        start, end = m.start() + lead, m.start() + len(raw.rstrip())
+        dense = dense_form(text[start:end])
+        if len(dense) >= MIN_SENTENCE_CHARS:
+            out.append(Sentence(start, end, text[start:end], dense))
+    return out
+
+
+def is_conservative(ctx: CheckContext) -> bool:
+    """Suitability wording matters only for a pension customer or a C1/C2 customer."""
+    return ctx.segment == "pension" or (ctx.customer_risk or "").upper() in {"C1", "C2"}
+
+
+def make_vectorizer(vocabulary: dict[str, int] | None = None):
+    """The featurizer: TF-IDF over character 1–3-grams of the dense sentence."""
+    import numpy as np
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    return TfidfVectorizer(
+        analyzer="char",
+        ngram_range=NGRAM_RANGE,
+        sublinear_tf=True,
+        lowercase=False,  # the dense form is already folded
+        vocabulary=vocabulary,
+        dtype=np.float32,
+    )
