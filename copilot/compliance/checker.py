@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from copilot.compliance.calibration import calibrate_benchmark_figures
 from copilot.compliance.facts import MessageFacts
 from copilot.compliance.fixes import FixAction, FixConflict, apply_fixes
 from copilot.compliance.matcher import Hit, RuleSet
@@ -174,10 +175,11 @@ def _rule_results(rules: RuleSet, text: str, ctx: CheckContext) -> list[tuple[Fi
             results.append((_internal_error(f"规则 {compiled.rule.id}", exc), None))
             continue
         results.extend(_to_finding(compiled.rule, hit, text) for hit in hits)
-    return results
+    return calibrate_benchmark_figures(results, text, facts)
 
 
-Opinion = Callable[[list[tuple[Finding, FixAction | None]], str, CheckContext, bool], list[tuple[Finding, FixAction | None]]]
+Results = list[tuple[Finding, FixAction | None]]
+Opinion = Callable[[Results, str, CheckContext, bool], Results]  # the second opinion (combiner.py)
 
 
 def _run(rules: RuleSet, text: str, ctx: CheckContext, verify: bool, second: Opinion | None = None) -> Verdict:
@@ -188,7 +190,12 @@ def _run(rules: RuleSet, text: str, ctx: CheckContext, verify: bool, second: Opi
     findings = [f for f, _ in results]
     if any(f.severity == "block" for f in findings):
         return Verdict(verdict="block", findings=findings)
-    fixes = [fix for f, fix in results if f.severity == "revise" and fix is not None]
+    fixes = [
+        one
+        for f, fix in results
+        if f.severity == "revise" and fix is not None
+        for one in (fix if isinstance(fix, tuple) else (fix,))
+    ]
     # A model finding below its block threshold has no fix: the verdict is revise, for review.
     review = any(f.severity == "revise" and f.source == "model" for f in findings)
     if not fixes:

@@ -18,9 +18,9 @@ import numpy as np
 
 from copilot.compliance.features import make_vectorizer
 
-# The categories the model has an opinion on (the wording-dependent ones; PII, the disclosure and
-# prompt injection stay with the rules and recognizers).
-MODEL_CATEGORIES: tuple[str, ...] = (
+# The categories the model has an opinion on: the wording-dependent ones of what an RM sends (PII
+# and the disclosure stay with the recognizers and the rules) ...
+OUTBOUND_CATEGORIES: tuple[str, ...] = (
     "guarantee",
     "expected_return",
     "deposit_confusion",
@@ -31,6 +31,9 @@ MODEL_CATEGORIES: tuple[str, ...] = (
     "regulator_endorsement",
     "suitability",
 )
+# ... and, for what a customer sends, attempts to instruct the assistant.
+INBOUND_CATEGORIES: tuple[str, ...] = ("prompt_injection",)
+MODEL_CATEGORIES: tuple[str, ...] = OUTBOUND_CATEGORIES + INBOUND_CATEGORIES
 FORMAT_VERSION = 1
 WEIGHTS_FILE = "model.npz"
 META_FILE = "model.json"

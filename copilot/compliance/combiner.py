@@ -22,13 +22,35 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from copilot.compliance.classifier import META_FILE, WEIGHTS_FILE, SentenceModel, cached_model
-from copilot.compliance.features import is_conservative, split_sentences
+from copilot.compliance.classifier import (
+    INBOUND_CATEGORIES,
+    META_FILE,
+    OUTBOUND_CATEGORIES,
+    WEIGHTS_FILE,
+    SentenceModel,
+    cached_model,
+)
+from copilot.compliance.features import boilerplate_forms, is_boilerplate, is_conservative, split_sentences
 from copilot.compliance.fixes import FixAction
 from copilot.compliance.matcher import RuleSet
+from copilot.compliance.normalize import bare_form
 from copilot.domain import CheckContext, Finding
 
 COUNTED = ("block", "revise")
+# The model clears a rule hit only when the sentence also shows why it could be benign: a word of
+# these lexicons (advice against, a fraud warning, a prohibition, a rebuttal, a deposit) or a
+# negation right before the hit. A low score alone never lets a hit through.
+CUE_LEXICONS = (
+    "advice_against_terms",
+    "fraud_warning_terms",
+    "fraud_topic_terms",
+    "prohibition_terms",
+    "quote_rebuttal_terms",
+    "rumour_rebuttal_terms",
+    "deposit_terms",
+)
+NEGATORS = frozenset("不没非无别勿未")
+NEGATION_REACH = 4  # characters before the hit
 Results = list[tuple[Finding, FixAction | None]]
 
 _MESSAGES = {
@@ -41,6 +63,7 @@ _MESSAGES = {
     "inducement": "疑似以赠品、抽奖、返现诱导购买",
     "regulator_endorsement": "疑似以监管或国家名义背书",
     "suitability": "疑似向稳健型或养老客户推介高风险产品",
+    "prompt_injection": "疑似试图改变助手指令（客户消息只作为资料，不执行其中的指令）",
 }
 _build_lock = threading.Lock()
 
@@ -62,19 +85,41 @@ def model_directory(model_dir: Path | str | None) -> Path:
     return directory
 
 
-def _citations(rules: RuleSet) -> dict[str, str]:
-    out: dict[str, str] = {}
+_facts_cache: dict[int, tuple] = {}
+
+
+def _rule_facts(rules: RuleSet) -> tuple[dict[str, str], frozenset[str], tuple[str, ...]]:
+    """Per rule set (cached): the citation of each category, the boilerplate sentences, and the
+    past-performance warnings (bare forms)."""
+    hit = _facts_cache.get(id(rules))
+    if hit is not None and hit[0] is rules:
+        return hit[1:]
+    citations: dict[str, str] = {}
+    warnings: list[str] = []
     for compiled in rules.rules:
-        out.setdefault(compiled.rule.category, compiled.rule.citation)
-    return out
+        citations.setdefault(compiled.rule.category, compiled.rule.citation)
+        if compiled.rule.category == "past_performance":
+            warnings += [bare_form(w) for w in compiled.rule.match.params.get("warnings", [])]
+    facts = (citations, boilerplate_forms(rules), tuple(w for w in warnings if w))
+    _facts_cache[id(rules)] = (rules, *facts)
+    return facts
 
 
 def second_opinion(rules: RuleSet, model_dir: Path | str | None) -> Callable[..., Results]:
     model = cached_model(model_directory(model_dir))
-    citations = _citations(rules)
+    citations, boilerplate, warnings = _rule_facts(rules)
+
+    lexicons = rules.lexicons
+    cues = tuple(n for n in CUE_LEXICONS if n in lexicons.raw)
+
+    def has_cue(text: str, sentence_dense: str, start: int) -> bool:
+        before = text[max(0, start - NEGATION_REACH) : start]
+        return any(ch in NEGATORS for ch in before) or any(lexicons.any_in(n, sentence_dense) for n in cues)
 
     def step(results: Results, text: str, ctx: CheckContext, raise_new: bool) -> Results:
-        return combine(results, text, ctx, model, citations, raise_new=raise_new)
+        return combine(
+            results, text, ctx, model, citations, boilerplate, warnings, has_cue=has_cue, raise_new=raise_new
+        )
 
     return step
 
@@ -85,17 +130,24 @@ def combine(
     ctx: CheckContext,
     model: SentenceModel,
     citations: dict[str, str],
+    boilerplate: frozenset[str] = frozenset(),
+    pp_warnings: tuple[str, ...] = (),
     *,
+    has_cue: Callable[[str, str, int], bool] | None = None,
     raise_new: bool = True,
 ) -> Results:
-    if ctx.direction != "outbound":
-        return results  # inbound text is the customer's: only PII and injection rules apply
-    sentences = split_sentences(text)
+    # Inbound text is the customer's: only the prompt-injection head judges it.
+    heads = INBOUND_CATEGORIES if ctx.direction == "inbound" else OUTBOUND_CATEGORIES
+    sentences = [s for s in split_sentences(text) if not is_boilerplate(s, boilerplate)]
     if not sentences:
         return results
     scores = model.scores([s.dense for s in sentences])
-    column = {c: k for k, c in enumerate(model.categories)}
+    column = {c: k for k, c in enumerate(model.categories) if c in heads}
     conservative = is_conservative(ctx)
+    if pp_warnings and "past_performance" in column:
+        bare = bare_form(text)
+        if any(w in bare for w in pp_warnings):
+            column.pop("past_performance")  # the warning is there: past performance is the rules' call
 
     def overlapping(start: int, end: int) -> list[int]:
         return [i for i, s in enumerate(sentences) if s.start < end and s.end > start]
@@ -109,7 +161,8 @@ def combine(
             continue
         score = round(float(max(scores[i, k] for i in rows)), 4)
         limit = model.thresholds[finding.category].clear_below
-        if score < limit:
+        cue = has_cue is not None and any(has_cue(text, sentences[i].dense, finding.start) for i in rows)
+        if score < limit and cue:
             cleared = finding.model_copy(
                 update={
                     "severity": "warn",

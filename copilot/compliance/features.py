@@ -39,6 +39,28 @@ def split_sentences(text: str) -> list[Sentence]:
     return out
 
 
+def boilerplate_forms(rules) -> frozenset[str]:
+    """Bare forms of the sentences the rules themselves ask for (the disclosure, the
+    past-performance warning): appended to almost every message, they carry no claim."""
+    from copilot.compliance.normalize import bare_form
+
+    out = set()
+    for compiled in rules.rules:
+        params = compiled.rule.match.params
+        for key in ("required", "warnings"):
+            out.update(bare_form(x) for x in params.get(key, []))
+        if compiled.rule.fix is not None and compiled.rule.fix.append:
+            out.add(bare_form(compiled.rule.fix.append))
+    return frozenset(x for x in out if x)
+
+
+def is_boilerplate(sentence: Sentence, forms: frozenset[str]) -> bool:
+    """Whether the sentence is exactly required wording (punctuation aside): nothing else in it."""
+    from copilot.compliance.normalize import bare_form
+
+    return bare_form(sentence.text) in forms
+
+
 def is_conservative(ctx: CheckContext) -> bool:
     """Suitability wording matters only for a pension customer or a C1/C2 customer."""
     return ctx.segment == "pension" or (ctx.customer_risk or "").upper() in {"C1", "C2"}

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,15 +28,23 @@ from pathlib import Path
 import numpy as np
 
 from copilot.compliance.classifier import (
+    INBOUND_CATEGORIES,
     MODEL_CATEGORIES,
+    OUTBOUND_CATEGORIES,
     CategoryThresholds,
     SentenceModel,
     save_model,
 )
-from copilot.compliance.features import is_conservative, make_vectorizer, split_sentences
-from copilot.compliance.normalize import dense_form
+from copilot.compliance.features import (
+    boilerplate_forms,
+    is_boilerplate,
+    is_conservative,
+    make_vectorizer,
+    split_sentences,
+)
 from copilot.domain import CheckContext
 
+_SECTION = re.compile(r"^##\s+(.+?)\s*$", re.M)
 DEFAULT_SEED = 20261207
 FOLDS = 5
 REGULARISATION_C = 8.0
@@ -47,9 +56,9 @@ CLEARABLE = frozenset(
 )
 # Calibration targets on out-of-fold scores of sentences.
 RAISE_NEGATIVE_QUANTILE = 0.995  # at most 0.5 % of negative sentences reach raise_at
-BLOCK_NEGATIVE_QUANTILE = 0.999
+BLOCK_NEGATIVE_QUANTILE = 0.997  # at most 0.3 % reach block_at
 CLEAR_POSITIVE_QUANTILE = 0.005  # at most 0.5 % of positive sentences fall below clear_below
-MIN_RAISE, MIN_BLOCK, MAX_CLEAR = 0.5, 0.7, 0.2
+MIN_RAISE, MIN_BLOCK, MAX_CLEAR = 0.5, 0.6, 0.2
 
 
 @dataclass
@@ -77,27 +86,83 @@ def _found_spans(text: str, ctx: CheckContext, rules_dir: Path) -> list[tuple[in
     return [(f.start, f.end, f.category) for f in v.findings if f.severity in ("block", "revise") and f.end > f.start]
 
 
+def _pp_warning_in(text: str, rules_dir: Path) -> bool:
+    from copilot.compliance.checker import rule_set
+    from copilot.compliance.normalize import bare_form
+
+    bare = bare_form(text)
+    return any(w in bare for w in _pp_warnings(rule_set(rules_dir)))
+
+
+def _pp_warnings(rules) -> tuple[str, ...]:
+    from copilot.compliance.normalize import bare_form
+
+    return tuple(
+        bare_form(w)
+        for c in rules.rules
+        if c.rule.category == "past_performance"
+        for w in c.rule.match.params.get("warnings", [])
+    )
+
+
 def examples_from_message(
     text: str, ctx: CheckContext, categories: Iterable[str], group: str, origin: str, rules_dir: Path
 ) -> list[Example]:
-    """Sentence examples of one labelled message (outbound only: the model judges what the RM sends)."""
-    if ctx.direction != "outbound":
-        return []
-    wanted = set(categories) & set(MODEL_CATEGORIES)
+    """Sentence examples of one labelled message.
+
+    Outbound messages teach the outbound heads (and are negatives for prompt injection); inbound
+    ones teach only the prompt-injection head. Boilerplate sentences (the disclosure) are left out:
+    the model never scores them. Past performance is judged with the warning, which may sit in
+    another sentence, so a message carrying the warning does not teach that head."""
+    from copilot.compliance.checker import rule_set
+
+    inbound = ctx.direction == "inbound"
+    heads = INBOUND_CATEGORIES if inbound else MODEL_CATEGORIES
+    wanted = set(categories) & set(heads)
     spans = _found_spans(text, ctx, rules_dir)
     located = {c for _, _, c in spans}
     conservative = is_conservative(ctx)
+    skip = {"past_performance"} if not inbound and _pp_warning_in(text, rules_dir) else set()
+    forms = boilerplate_forms(rule_set(rules_dir))
+    sentences = [s for s in split_sentences(text) if not is_boilerplate(s, forms)]
     out = []
-    for s in split_sentences(text):
+    for s in sentences:
         here = {c for start, end, c in spans if start < s.end and end > s.start}
         labels = {}
-        for c in MODEL_CATEGORIES:
-            if c in wanted and c not in located:
+        for c in heads:
+            if c in skip or (c in wanted and c not in located):
                 continue  # the label says it is somewhere; the rules cannot say where
             labels[c] = int(c in here and c in wanted)
         out.append(Example(s.dense, labels, conservative, group, origin))
-    for c in sorted(wanted - located):
-        out.append(Example(dense_form(text), {c: 1}, conservative, group, origin))
+    unlocated = sorted(wanted - located)
+    if unlocated and sentences:
+        whole = "".join(s.dense for s in sentences)
+        out.append(Example(whole, {c: 1 for c in unlocated}, conservative, group, origin))
+    return out
+
+
+def knowledge_negatives(knowledge_dir: Path, rules_dir: Path) -> list[Example]:
+    """Approved text the bank has signed off — scripts' 话术 and product sheets' benchmark and risk
+    sections — as negatives for every outbound head (tests/test_compliance_knowledge.py keeps it
+    unblocked by the rules)."""
+    from copilot.compliance.checker import rule_set
+    from copilot.knowledge import read_document
+
+    forms = boilerplate_forms(rule_set(rules_dir))
+    out = []
+    for kind, titles in (("scripts", ("话术",)), ("products", ("业绩比较基准", "风险揭示"))):
+        for path in sorted((knowledge_dir / kind).glob("*.md")):
+            doc = read_document(path)
+            parts = _SECTION.split(doc.body)
+            sections = {parts[i].strip(): parts[i + 1] for i in range(1, len(parts) - 1, 2)}
+            texts = [t for title, t in sections.items() if title.startswith(titles)]
+            if kind == "products" and doc.meta.benchmark_basis:
+                texts.append(doc.meta.benchmark_basis)
+            for text in texts:
+                for s in split_sentences(text):
+                    if not is_boilerplate(s, forms):
+                        labels = {c: 0 for c in OUTBOUND_CATEGORIES if c != "past_performance"}
+                        out.append(Example(s.dense, labels, False, f"knowledge:{path.stem}", "knowledge"))
     return out
 
 
@@ -122,30 +187,33 @@ def _context(row: dict) -> CheckContext:
     )
 
 
-def training_files(eval_dir: Path) -> list[Path]:
+def training_files(eval_dir: Path, include_blind: bool = True) -> list[Path]:
     """The labelled message files the model learns from, in a fixed order."""
     from copilot.evaluation.blind import batch_files, read_first_seen
 
     comp = eval_dir / "compliance"
     files = [comp / "messages.jsonl", comp / "paraphrases.jsonl"]
     files += sorted((comp / "reviews").glob("*.jsonl")) if (comp / "reviews").is_dir() else []
-    recorded = read_first_seen(comp / "blind")
+    recorded = read_first_seen(comp / "blind") if include_blind else {}
     files += [p for p in batch_files(comp / "blind") if p.stem in recorded]  # learn only after first seen
     return [f for f in files if f.is_file()]
 
 
-def collect(eval_dir: Path, rules_dir: Path, exclude_groups: frozenset[str] = frozenset()) -> TrainingSet:
+def collect(
+    eval_dir: Path, rules_dir: Path, include_blind: bool = True, knowledge_dir: Path | None = None
+) -> TrainingSet:
     from copilot.compliance.rules import load_rule_packs, rule_pack_files
 
     ts = TrainingSet()
-    for path in training_files(eval_dir):
+    for path in training_files(eval_dir, include_blind):
         ts.add_file(path)
         for n, row in enumerate(_read_jsonl(path), 1):
             group = f"{path.stem}:{row.get('id', n)}"
-            if group in exclude_groups:
-                continue
             cats = row.get("categories") or []
             ts.examples += examples_from_message(row["text"], _context(row), cats, group, path.stem, rules_dir)
+    if knowledge_dir is not None and knowledge_dir.is_dir():
+        ts.examples += knowledge_negatives(knowledge_dir, rules_dir)
+        ts.sources[str(knowledge_dir)] = "scripts and product sheets"
     for path in rule_pack_files(rules_dir):
         ts.add_file(path)
     for pack in load_rule_packs(rules_dir):
@@ -241,16 +309,17 @@ def calibrate(examples: list[Example], oof: np.ndarray) -> dict[str, CategoryThr
     return out
 
 
-def train(eval_dir: Path, rules_dir: Path, seed: int = DEFAULT_SEED) -> SentenceModel:
+def train(eval_dir: Path, rules_dir: Path, seed: int = DEFAULT_SEED, include_blind: bool = True) -> SentenceModel:
+    """Train on eval/ and guardrails/ (and the approved text under knowledge/ beside them)."""
     from threadpoolctl import threadpool_limits
 
     # One BLAS thread: the heads are tiny, and on a shared 2-core machine extra threads only spin.
     with threadpool_limits(1):
-        return _train(eval_dir, rules_dir, seed)
+        return _train(eval_dir, rules_dir, seed, include_blind)
 
 
-def _train(eval_dir: Path, rules_dir: Path, seed: int) -> SentenceModel:
-    ts = collect(eval_dir, rules_dir)
+def _train(eval_dir: Path, rules_dir: Path, seed: int, include_blind: bool) -> SentenceModel:
+    ts = collect(eval_dir, rules_dir, include_blind, knowledge_dir=eval_dir.parent / "knowledge")
     examples = _dedupe(ts.examples)
     examples.sort(key=lambda e: (e.dense, e.conservative))  # file order must not change the weights
     oof = out_of_fold_scores(examples, seed)
@@ -260,7 +329,7 @@ def _train(eval_dir: Path, rules_dir: Path, seed: int) -> SentenceModel:
         "seed": seed,
         "sentences": len(examples),
         "positives": {c: int(sum(e.labels.get(c, 0) for e in examples)) for c in MODEL_CATEGORIES},
-        "trained_on": {Path(p).name if "guardrails" in p else Path(p).name: h for p, h in ts.sources.items()},
+        "trained_on": {Path(p).name: h for p, h in ts.sources.items()},
         "featurizer": "tfidf char 1-3 grams of the dense sentence; logistic head per category",
     }
     return SentenceModel(
@@ -269,5 +338,7 @@ def _train(eval_dir: Path, rules_dir: Path, seed: int) -> SentenceModel:
     )
 
 
-def train_and_save(eval_dir: Path, rules_dir: Path, model_dir: Path, seed: int = DEFAULT_SEED) -> Path:
-    return save_model(train(eval_dir, rules_dir, seed), model_dir)
+def train_and_save(
+    eval_dir: Path, rules_dir: Path, model_dir: Path, seed: int = DEFAULT_SEED, include_blind: bool = True
+) -> Path:
+    return save_model(train(eval_dir, rules_dir, seed, include_blind), model_dir)

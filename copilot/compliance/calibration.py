@@ -1,0 +1,100 @@
+"""Verdict calibration: turn a blocking finding into a ``revise`` where a safe fix exists.
+
+The rules block an expected-return figure because nothing in a regex can tell whether the figure is
+the product's benchmark. The product catalogue can: when a sentence gives a named investment
+product's own benchmark figure bare (``稳盈180天年化2.30%-2.90%``) or as an expected return
+(``预期年化2.10%-2.70%``), the safe fix is the sheet's wording — ``业绩比较基准为年化…`` in place of
+the figure, and the sheet's basis with its no-promise sentence appended. A figure that is not the
+benchmark, or a sentence naming no product or several with different benchmarks, stays blocked.
+"""
+
+from __future__ import annotations
+
+import re
+
+from copilot.compliance.facts import MessageFacts
+from copilot.compliance.features import split_sentences
+from copilot.compliance.fixes import FixAction
+from copilot.domain import Finding
+
+# Rules whose hit is a figure (or an expected-return word before one), never a forecast or a promise.
+BENCHMARK_FIXABLE_RULES = frozenset({"expected-return-term", "expected-return-bare-figure"})
+NO_PROMISE = "业绩比较基准不代表产品未来表现，不构成收益承诺"
+_FIGURE = re.compile(r"(\d+(?:\.\d+)?)\s*%?\s*(?:[-~～—至到]\s*(\d+(?:\.\d+)?)\s*)?%")
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_MAX_GAP = 12  # characters between the finding's start and the figure
+
+
+def _benchmark_figures(benchmark: str) -> frozenset[float] | None:
+    """The figures of a plain percentage benchmark (年化2.30%-2.90%); None for an index formula."""
+    if "指数" in benchmark or "%" not in benchmark:
+        return None
+    return frozenset(float(x) for x in _NUMBER.findall(benchmark)) or None
+
+
+def _basis_sentence(basis: str) -> str:
+    basis = basis.strip().rstrip("。；;")
+    if not basis:
+        return NO_PROMISE + "。"
+    if NO_PROMISE[:8] in basis:
+        return f"业绩比较基准测算依据：{basis}。"
+    return f"业绩比较基准测算依据：{basis}；{NO_PROMISE}。"
+
+
+Fixes = FixAction | tuple[FixAction, ...] | None
+
+
+def calibrate_benchmark_figures(
+    results: list[tuple[Finding, Fixes]], text: str, facts: MessageFacts
+) -> list[tuple[Finding, Fixes]]:
+    if not any(f.rule in BENCHMARK_FIXABLE_RULES and f.severity == "block" for f, _ in results):
+        return results
+    products = [r for r in facts.investment_products if _benchmark_figures(r.product.benchmark)]
+    if not products:
+        return results
+    sentences = split_sentences(text)
+    fixes: dict[int, tuple | None] = {}  # sentence index -> (the one edit of its figure, product)
+
+    def fix_for(finding: Finding) -> tuple | None:
+        index = next((i for i, s in enumerate(sentences) if s.start <= finding.start < s.end), None)
+        if index is None:
+            return None
+        if index not in fixes:
+            fixes[index] = _sentence_fix(sentences[index], finding, text, products, results)
+        return fixes[index]
+
+    out = []
+    for finding, fix in results:
+        if finding.rule in BENCHMARK_FIXABLE_RULES and finding.severity == "block":
+            edit = fix_for(finding)
+            if edit is not None:
+                product = edit[1]
+                finding = finding.model_copy(
+                    update={
+                        "severity": "revise",
+                        "message": finding.message + "（该数字是产品的业绩比较基准，已改为基准表述并补充测算依据。）",
+                        "suggestion": f"改为：“{edit[0].text}”，并在文末补充测算依据",
+                    }
+                )
+                fix = (edit[0], FixAction("append", text=_basis_sentence(product.benchmark_basis)))
+        out.append((finding, fix))
+    return out
+
+
+def _sentence_fix(sentence, finding: Finding, text: str, products, results) -> tuple | None:
+    start = min(
+        f.start for f, _ in results if f.rule in BENCHMARK_FIXABLE_RULES and sentence.start <= f.start < sentence.end
+    )
+    figures = [m for m in _FIGURE.finditer(text, sentence.start, sentence.end)]
+    after = [m for m in figures if m.start() >= start and m.start() - start <= _MAX_GAP + (finding.end - finding.start)]
+    if not after:
+        return None
+    figure = after[0]
+    said = frozenset(float(x) for x in figure.groups() if x is not None)
+    named = [p for p in products if p.end > p.start and sentence.start <= p.start < sentence.end]
+    candidates = named or (products if len(products) == 1 else [])
+    matching = [p for p in candidates if said <= _benchmark_figures(p.product.benchmark)]
+    if len({p.product.benchmark for p in matching}) != 1 or len(figures) != 1:
+        return None  # no product, several, a figure that is not the benchmark, or other figures too
+    product = matching[0].product
+    return FixAction("replace", start, figure.end(), f"业绩比较基准为{product.benchmark}"), product
