@@ -164,8 +164,14 @@ def first_seen_command(
     else:
         product, fn = "rules+model", (lambda t, c: check(t, c, rules_dir=settings.guardrails_dir))
     scores = score_outcomes(run_batch(messages, fn))
+    extra = {}
+    if not rules_only:
+        from copilot.compliance.classifier import load_model
+
+        meta = load_model(settings.data_dir / "compliance").meta
+        extra = {"model_sha256": meta["sha256"][:16], "model_sentences": meta["sentences"]}
     try:
-        record = record_first_seen(blind_dir, batch.stem, scores, product, settings.guardrails_dir.parent)
+        record = record_first_seen(blind_dir, batch.stem, scores, product, settings.guardrails_dir.parent, extra)
     except AlreadyRecorded as exc:
         raise _bad_input(str(exc)) from exc
     typer.echo(

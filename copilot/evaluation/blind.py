@@ -121,7 +121,9 @@ class AlreadyRecorded(ValueError):
     """The batch has a first-seen figure; it is never replaced."""
 
 
-def record_first_seen(blind_dir: Path, batch: str, scores: BatchScores, product: str, repo: Path) -> dict:
+def record_first_seen(
+    blind_dir: Path, batch: str, scores: BatchScores, product: str, repo: Path, extra: dict | None = None
+) -> dict:
     """Append the batch's first-seen record to first_seen.yaml (refuses a batch already there)."""
     existing = read_first_seen(blind_dir)
     if batch in existing:
@@ -131,6 +133,7 @@ def record_first_seen(blind_dir: Path, batch: str, scores: BatchScores, product:
         "date": dt.datetime.now().isoformat(timespec="minutes"),
         "code_commit": _code_commit(repo),
         "product": product,
+        **(extra or {}),
         **scores.model_dump(),
     }
     path = blind_dir / FIRST_SEEN_FILE
