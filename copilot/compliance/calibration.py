@@ -98,3 +98,44 @@ def _sentence_fix(sentence, finding: Finding, text: str, products, results) -> t
         return None  # no product, several, a figure that is not the benchmark, or other figures too
     product = matching[0].product
     return FixAction("replace", start, figure.end(), f"业绩比较基准为{product.benchmark}"), product
+
+
+INTEREST_RULE = "deposit-confusion-interest"
+_INTEREST = re.compile(r"利息")
+
+
+def calibrate_interest_words(
+    results: list[tuple[Finding, Fixes]], text: str, facts: MessageFacts, rules
+) -> list[tuple[Finding, Fixes]]:
+    """``利息`` said of a named investment product (``稳盈180天这半年的利息``) → ``收益``, under the
+    rule ``deposit-confusion-interest`` (whose terms only cover ``理财利息``, ``基金的利息`` …). A sentence
+    that names a deposit, asks, or already has a finding there is left alone."""
+    if "利息" not in text or not facts.investment_products:
+        return results
+    rule = next((c.rule for c in rules.rules if c.rule.id == INTEREST_RULE), None)
+    if rule is None:
+        return results
+    named = [p for p in facts.investment_products if p.end > p.start]
+    taken = [(f.start, f.end) for f, _ in results]
+    out = list(results)
+    for s in split_sentences(text):
+        if not any(s.start <= p.start < s.end for p in named):
+            continue
+        if facts.lexicons.any_in("deposit_terms", s.dense) or s.dense.rstrip("。!?").endswith(("?", "吗")):
+            continue
+        for m in _INTEREST.finditer(text, s.start, s.end):
+            if any(a < m.end() and b > m.start() for a, b in taken):
+                continue
+            finding = Finding(
+                rule=rule.id,
+                category=rule.category,
+                severity="revise",
+                start=m.start(),
+                end=m.end(),
+                text=m.group(),
+                message=rule.message,
+                citation=rule.citation,
+                suggestion="改为：“收益”",
+            )
+            out.append((finding, FixAction("replace", m.start(), m.end(), "收益")))
+    return out

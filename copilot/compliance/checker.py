@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from copilot.compliance.calibration import calibrate_benchmark_figures
+from copilot.compliance.calibration import calibrate_benchmark_figures, calibrate_interest_words
 from copilot.compliance.facts import MessageFacts
 from copilot.compliance.fixes import FixAction, FixConflict, apply_fixes
 from copilot.compliance.matcher import Hit, RuleSet
@@ -162,7 +162,10 @@ def _to_finding(rule: Rule, hit: Hit, text: str) -> tuple[Finding, FixAction | N
     return finding, fix
 
 
-def _rule_results(rules: RuleSet, text: str, ctx: CheckContext) -> list[tuple[Finding, FixAction | None]]:
+Results = list[tuple[Finding, FixAction | None]]
+
+
+def _rule_results(rules: RuleSet, text: str, ctx: CheckContext) -> tuple[Results, MessageFacts]:
     doc = normalize(text)
     facts = MessageFacts(doc, ctx, rules.lexicons, _catalog)
     scan = rules.scan(doc.dense)
@@ -175,17 +178,17 @@ def _rule_results(rules: RuleSet, text: str, ctx: CheckContext) -> list[tuple[Fi
             results.append((_internal_error(f"规则 {compiled.rule.id}", exc), None))
             continue
         results.extend(_to_finding(compiled.rule, hit, text) for hit in hits)
-    return calibrate_benchmark_figures(results, text, facts)
+    results = calibrate_interest_words(results, text, facts, rules)
+    return calibrate_benchmark_figures(results, text, facts), facts
 
 
-Results = list[tuple[Finding, FixAction | None]]
-Opinion = Callable[[Results, str, CheckContext, bool], Results]  # the second opinion (combiner.py)
+Opinion = Callable[[Results, str, CheckContext, MessageFacts], Results]  # the second opinion (combiner.py)
 
 
 def _run(rules: RuleSet, text: str, ctx: CheckContext, verify: bool, second: Opinion | None = None) -> Verdict:
-    results = _rule_results(rules, text, ctx)
+    results, facts = _rule_results(rules, text, ctx)
     if second is not None:
-        results = second(results, text, ctx, verify)  # verify=False: the revision is only re-checked
+        results = second(results, text, ctx, facts)
     results.sort(key=lambda r: (r[0].start, r[0].end, r[0].rule))
     findings = [f for f, _ in results]
     if any(f.severity == "block" for f in findings):
@@ -208,9 +211,19 @@ def _run(rules: RuleSet, text: str, ctx: CheckContext, verify: bool, second: Opi
         return Verdict(verdict="block", findings=[*findings, _unverified(str(exc))])
     if verify:
         again = _run(rules, revised, ctx, verify=False, second=second)
-        if again.verdict != "pass":
-            left = "、".join(sorted({f.rule for f in again.findings if f.severity != "warn"}))
-            return Verdict(verdict="block", findings=[*findings, _unverified(f"修改后仍命中：{left}")])
+        # Not new: what the model flagged for review on the original and is still there unchanged,
+        # and a model opinion on a sentence a rule's own fix rewrote (the rule is the authority on
+        # its replacement wording; the model judged the sentence as the RM wrote it).
+        reviewed = {f.text for f in findings if f.source == "model" and f.severity == "revise"}
+        left = {
+            f.rule
+            for f in again.findings
+            if f.severity != "warn"
+            and not (f.source == "model" and (f.text not in text or (f.severity == "revise" and f.text in reviewed)))
+        }
+        if left:
+            detail = f"修改后仍命中：{'、'.join(sorted(left))}"
+            return Verdict(verdict="block", findings=[*findings, _unverified(detail)])
     return Verdict(verdict="revise", findings=findings, revised=revised)
 
 

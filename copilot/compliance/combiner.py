@@ -12,12 +12,13 @@ that then, per sentence and category:
   ``source="model"`` and the score, so the officer sees which rule fired and why it was let through;
 - otherwise leaves the rule finding as it is, with the model's score attached.
 
-When the revised text is checked again only clearing applies: a review finding on the original
-is not raised a second time on the same sentence.
+The revised text is checked again with both opinions (checker._run); a review finding still there
+unchanged, or a model opinion on a sentence a rule's fix rewrote, does not count as new.
 """
 
 from __future__ import annotations
 
+import fcntl
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -30,7 +31,14 @@ from copilot.compliance.classifier import (
     SentenceModel,
     cached_model,
 )
-from copilot.compliance.features import boilerplate_forms, is_boilerplate, is_conservative, split_sentences
+from copilot.compliance.facts import MessageFacts
+from copilot.compliance.features import (
+    boilerplate_forms,
+    boilerplate_pieces,
+    is_boilerplate,
+    is_conservative,
+    split_sentences,
+)
 from copilot.compliance.fixes import FixAction
 from copilot.compliance.matcher import RuleSet
 from copilot.compliance.normalize import bare_form
@@ -50,6 +58,9 @@ CUE_LEXICONS = (
     "deposit_terms",
 )
 NEGATORS = frozenset("不没非无别勿未")
+# Claims that are true of a deposit (保本, a fixed rate, deposit insurance): not raised in a
+# sentence about deposits only, in a message naming no investment product.
+DEPOSIT_GATED = frozenset({"guarantee", "expected_return", "deposit_confusion", "past_performance"})
 NEGATION_REACH = 4  # characters before the hit
 Results = list[tuple[Finding, FixAction | None]]
 
@@ -69,19 +80,24 @@ _build_lock = threading.Lock()
 
 
 def model_directory(model_dir: Path | str | None) -> Path:
-    """The model's folder; the default one is trained on first use when neither file exists."""
+    """The model's folder. The default one is trained on first use when neither file exists; a
+    file lock keeps two processes from building it at once, and one that finds half a model waits
+    for the builder. A model given explicitly is never built: missing means blocked."""
     if model_dir is not None:
         return Path(model_dir)
     from copilot.config import get_settings
 
     settings = get_settings()
     directory = settings.data_dir / "compliance"
-    if not (directory / WEIGHTS_FILE).exists() and not (directory / META_FILE).exists():
-        with _build_lock:
-            if not (directory / WEIGHTS_FILE).exists():
-                from copilot.compliance.training import train_and_save
+    if (directory / WEIGHTS_FILE).exists() and (directory / META_FILE).exists():
+        return directory
+    directory.mkdir(parents=True, exist_ok=True)
+    with _build_lock, open(directory / ".build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (directory / WEIGHTS_FILE).exists() and not (directory / META_FILE).exists():
+            from copilot.compliance.training import train_and_save
 
-                train_and_save(settings.eval_dir, settings.guardrails_dir, directory)
+            train_and_save(settings.eval_dir, settings.guardrails_dir, directory)
     return directory
 
 
@@ -112,14 +128,18 @@ def second_opinion(rules: RuleSet, model_dir: Path | str | None) -> Callable[...
     lexicons = rules.lexicons
     cues = tuple(n for n in CUE_LEXICONS if n in lexicons.raw)
 
+    # The disclosure glued to a sentence ("…放心产品✅ 理财非存款、…") is no cue: its 存款 and 非 are
+    # the required wording, not the RM's.
+    pieces = boilerplate_pieces(rules)
+
     def has_cue(text: str, sentence_dense: str, start: int) -> bool:
         before = text[max(0, start - NEGATION_REACH) : start]
+        for piece in pieces:
+            sentence_dense = sentence_dense.replace(piece, "")
         return any(ch in NEGATORS for ch in before) or any(lexicons.any_in(n, sentence_dense) for n in cues)
 
-    def step(results: Results, text: str, ctx: CheckContext, raise_new: bool) -> Results:
-        return combine(
-            results, text, ctx, model, citations, boilerplate, warnings, has_cue=has_cue, raise_new=raise_new
-        )
+    def step(results: Results, text: str, ctx: CheckContext, facts: MessageFacts | None = None) -> Results:
+        return combine(results, text, ctx, model, citations, boilerplate, warnings, has_cue=has_cue, facts=facts)
 
     return step
 
@@ -134,10 +154,11 @@ def combine(
     pp_warnings: tuple[str, ...] = (),
     *,
     has_cue: Callable[[str, str, int], bool] | None = None,
-    raise_new: bool = True,
+    facts: MessageFacts | None = None,
 ) -> Results:
-    # Inbound text is the customer's: only the prompt-injection head judges it.
-    heads = INBOUND_CATEGORIES if ctx.direction == "inbound" else OUTBOUND_CATEGORIES
+    # Inbound text is the customer's: only the prompt-injection head judges it. Outbound text is
+    # judged by every head: an instruction to the checker hidden in a post is an injection too.
+    heads = INBOUND_CATEGORIES if ctx.direction == "inbound" else OUTBOUND_CATEGORIES + INBOUND_CATEGORIES
     sentences = [s for s in split_sentences(text) if not is_boilerplate(s, boilerplate)]
     if not sentences:
         return results
@@ -175,13 +196,15 @@ def combine(
             out.append((cleared, None))
         else:
             out.append((finding.model_copy(update={"score": score}), fix))
-    if not raise_new:
-        return out
     flagged = [(f.category, f.start, f.end) for f, _ in results if f.severity in COUNTED]
+    gate_deposits = facts is not None and {"deposit_terms", "investment_terms"} <= facts.lexicons.raw.keys()
     for i, s in enumerate(sentences):
+        deposit_fact = gate_deposits and facts.is_deposit_sentence(*facts.doc.dense_span(s.start, s.end))
         for c, k in column.items():
             if c == "suitability" and not conservative:
                 continue
+            if deposit_fact and c in DEPOSIT_GATED:
+                continue  # a true statement about a deposit, as the rules' skip_deposit_sentences
             score = float(scores[i, k])
             limits = model.thresholds[c]
             if score < limits.raise_at:

@@ -54,6 +54,19 @@ def boilerplate_forms(rules) -> frozenset[str]:
     return frozenset(x for x in out if x)
 
 
+def boilerplate_pieces(rules) -> tuple[str, ...]:
+    """The clauses of the required sentences, in dense form (理财非存款, 产品有风险 …)."""
+    out = set()
+    for compiled in rules.rules:
+        params = compiled.rule.match.params
+        texts = [*params.get("required", []), *params.get("warnings", [])]
+        if compiled.rule.fix is not None and compiled.rule.fix.append:
+            texts.append(compiled.rule.fix.append)
+        for t in texts:
+            out.update(dense_form(p) for p in re.split(r"[、，,；;。]", t) if len(p) >= 4)
+    return tuple(sorted(out, key=len, reverse=True))
+
+
 def is_boilerplate(sentence: Sentence, forms: frozenset[str]) -> bool:
     """Whether the sentence is exactly required wording (punctuation aside): nothing else in it."""
     from copilot.compliance.normalize import bare_form

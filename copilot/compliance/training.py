@@ -79,10 +79,14 @@ class TrainingSet:
         self.sources[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _found_spans(text: str, ctx: CheckContext, rules_dir: Path) -> list[tuple[int, int, str]]:
+def _rules_verdict(text: str, ctx: CheckContext, rules_dir: Path):
     from copilot.compliance.checker import check_rules
 
-    v = check_rules(text, ctx, rules_dir=rules_dir)
+    return check_rules(text, ctx, rules_dir=rules_dir)
+
+
+def _found_spans(text: str, ctx: CheckContext, rules_dir: Path, verdict=None) -> list[tuple[int, int, str]]:
+    v = verdict or _rules_verdict(text, ctx, rules_dir)
     return [(f.start, f.end, f.category) for f in v.findings if f.severity in ("block", "revise") and f.end > f.start]
 
 
@@ -106,20 +110,30 @@ def _pp_warnings(rules) -> tuple[str, ...]:
 
 
 def examples_from_message(
-    text: str, ctx: CheckContext, categories: Iterable[str], group: str, origin: str, rules_dir: Path
+    text: str,
+    ctx: CheckContext,
+    categories: Iterable[str],
+    group: str,
+    origin: str,
+    rules_dir: Path,
+    revised_is_clean: bool = False,
 ) -> list[Example]:
     """Sentence examples of one labelled message.
 
     Outbound messages teach the outbound heads (and are negatives for prompt injection); inbound
     ones teach only the prompt-injection head. Boilerplate sentences (the disclosure) are left out:
     the model never scores them. Past performance is judged with the warning, which may sit in
-    another sentence, so a message carrying the warning does not teach that head."""
+    another sentence, so a message carrying the warning does not teach that head.
+
+    With ``revised_is_clean`` (the label says the message is fixable, or it is a rule's own
+    example) the rules' revision is a negative too: ``很划算`` where the RM wrote ``最划算``."""
     from copilot.compliance.checker import rule_set
 
     inbound = ctx.direction == "inbound"
     heads = INBOUND_CATEGORIES if inbound else MODEL_CATEGORIES
     wanted = set(categories) & set(heads)
-    spans = _found_spans(text, ctx, rules_dir)
+    verdict = _rules_verdict(text, ctx, rules_dir)
+    spans = _found_spans(text, ctx, rules_dir, verdict)
     located = {c for _, _, c in spans}
     conservative = is_conservative(ctx)
     skip = {"past_performance"} if not inbound and _pp_warning_in(text, rules_dir) else set()
@@ -138,6 +152,10 @@ def examples_from_message(
     if unlocated and sentences:
         whole = "".join(s.dense for s in sentences)
         out.append(Example(whole, {c: 1 for c in unlocated}, conservative, group, origin))
+    if revised_is_clean and not unlocated and verdict.verdict == "revise" and verdict.revised:
+        for s in split_sentences(verdict.revised):
+            if not is_boilerplate(s, forms):
+                out.append(Example(s.dense, {c: 0 for c in heads if c not in skip}, conservative, group, origin))
     return out
 
 
@@ -210,7 +228,10 @@ def collect(
         for n, row in enumerate(_read_jsonl(path), 1):
             group = f"{path.stem}:{row.get('id', n)}"
             cats = row.get("categories") or []
-            ts.examples += examples_from_message(row["text"], _context(row), cats, group, path.stem, rules_dir)
+            clean = row.get("expected_verdict") == "revise"
+            ts.examples += examples_from_message(
+                row["text"], _context(row), cats, group, path.stem, rules_dir, revised_is_clean=clean
+            )
     if knowledge_dir is not None and knowledge_dir.is_dir():
         ts.examples += knowledge_negatives(knowledge_dir, rules_dir)
         ts.sources[str(knowledge_dir)] = "scripts and product sheets"
@@ -223,7 +244,9 @@ def collect(
                     ctx = CheckContext(**{**rule.examples.context, **ex.context})
                     cats = [f[2] for f in _found_spans(ex.text, ctx, rules_dir)]  # rules pass their examples
                     group = f"rule:{rule.id}:{kind}{n}"
-                    ts.examples += examples_from_message(ex.text, ctx, cats, group, "rules", rules_dir)
+                    ts.examples += examples_from_message(
+                        ex.text, ctx, cats, group, "rules", rules_dir, revised_is_clean=True
+                    )
     return ts
 
 
