@@ -230,4 +230,8 @@ def test_any_text_gets_a_verdict_with_spans_inside_it(text: str) -> None:
     for f in v.findings:
         assert 0 <= f.start <= f.end <= len(text) and text[f.start : f.end] == f.text
     if v.verdict == "revise":
-        assert v.revised is not None and check(v.revised).verdict == "pass"
+        # The revision passes a second check, except for what the model left for a person to review.
+        review = {f.text for f in v.findings if f.source == "model" and f.severity == "revise"}
+        again = check(v.revised) if v.revised is not None else None
+        assert again is not None
+        assert all(f.severity == "warn" or f.text in review for f in again.findings)

@@ -15,7 +15,7 @@ from copilot.domain import CheckContext
 
 _SENTENCE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]*")
 NGRAM_RANGE = (1, 3)
-MIN_SENTENCE_CHARS = 4  # shorter pieces ("好的。", "👍") carry no claim worth scoring
+MIN_SENTENCE_CHARS = 6  # shorter pieces ("好的，谢谢。", "👍") carry no claim the rules would not see
 
 
 @dataclass(frozen=True, slots=True)
