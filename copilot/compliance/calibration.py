@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from copilot.compliance.facts import MessageFacts
-from copilot.compliance.features import split_sentences
+from copilot.compliance.features import sentence_spans
 from copilot.compliance.fixes import FixAction
 from copilot.domain import Finding
 
@@ -52,11 +52,11 @@ def calibrate_benchmark_figures(
     products = [r for r in facts.investment_products if _benchmark_figures(r.product.benchmark)]
     if not products:
         return results
-    sentences = split_sentences(text)
+    sentences = sentence_spans(text)
     fixes: dict[int, tuple | None] = {}  # sentence index -> (the one edit of its figure, product)
 
     def fix_for(finding: Finding) -> tuple | None:
-        index = next((i for i, s in enumerate(sentences) if s.start <= finding.start < s.end), None)
+        index = next((i for i, (start, end) in enumerate(sentences) if start <= finding.start < end), None)
         if index is None:
             return None
         if index not in fixes:
@@ -81,17 +81,16 @@ def calibrate_benchmark_figures(
     return out
 
 
-def _sentence_fix(sentence, finding: Finding, text: str, products, results) -> tuple | None:
-    start = min(
-        f.start for f, _ in results if f.rule in BENCHMARK_FIXABLE_RULES and sentence.start <= f.start < sentence.end
-    )
-    figures = [m for m in _FIGURE.finditer(text, sentence.start, sentence.end)]
+def _sentence_fix(sentence: tuple[int, int], finding: Finding, text: str, products, results) -> tuple | None:
+    s_start, s_end = sentence
+    start = min(f.start for f, _ in results if f.rule in BENCHMARK_FIXABLE_RULES and s_start <= f.start < s_end)
+    figures = list(_FIGURE.finditer(text, s_start, s_end))
     after = [m for m in figures if m.start() >= start and m.start() - start <= _MAX_GAP + (finding.end - finding.start)]
     if not after:
         return None
     figure = after[0]
     said = frozenset(float(x) for x in figure.groups() if x is not None)
-    named = [p for p in products if p.end > p.start and sentence.start <= p.start < sentence.end]
+    named = [p for p in products if p.end > p.start and s_start <= p.start < s_end]
     candidates = named or (products if len(products) == 1 else [])
     matching = [p for p in candidates if said <= _benchmark_figures(p.product.benchmark)]
     if len({p.product.benchmark for p in matching}) != 1 or len(figures) != 1:
@@ -118,12 +117,13 @@ def calibrate_interest_words(
     named = [p for p in facts.investment_products if p.end > p.start]
     taken = [(f.start, f.end) for f, _ in results]
     out = list(results)
-    for s in split_sentences(text):
-        if not any(s.start <= p.start < s.end for p in named):
+    for s_start, s_end in sentence_spans(text):
+        if not any(s_start <= p.start < s_end for p in named):
             continue
-        if facts.lexicons.any_in("deposit_terms", s.dense) or s.dense.rstrip("。!?").endswith(("?", "吗")):
+        dense = facts.doc.sentence_of(*facts.doc.dense_span(s_start, s_start + 1))
+        if facts.lexicons.any_in("deposit_terms", dense) or dense.rstrip("。!?").endswith(("?", "吗")):
             continue
-        for m in _INTEREST.finditer(text, s.start, s.end):
+        for m in _INTEREST.finditer(text, s_start, s_end):
             if any(a < m.end() and b > m.start() for a, b in taken):
                 continue
             finding = Finding(

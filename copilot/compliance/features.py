@@ -26,13 +26,20 @@ class Sentence:
     dense: str  # what the classifier reads
 
 
-def split_sentences(text: str) -> list[Sentence]:
-    """Sentences of ``text`` with their spans; the dense form of each is what gets scored."""
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence of ``text``, surrounding spaces trimmed (cheap: no normalising)."""
     out = []
     for m in _SENTENCE.finditer(text):
         raw = m.group()
         lead = len(raw) - len(raw.lstrip())
-        start, end = m.start() + lead, m.start() + len(raw.rstrip())
+        out.append((m.start() + lead, m.start() + len(raw.rstrip())))
+    return out
+
+
+def split_sentences(text: str) -> list[Sentence]:
+    """Sentences of ``text`` with their spans; the dense form of each is what gets scored."""
+    out = []
+    for start, end in sentence_spans(text):
         dense = dense_form(text[start:end])
         if len(dense) >= MIN_SENTENCE_CHARS:
             out.append(Sentence(start, end, text[start:end], dense))
