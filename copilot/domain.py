@@ -134,6 +134,10 @@ class Finding(BaseModel):
     message: str
     citation: str = ""
     suggestion: str = ""
+    # Which opinion produced it: a rule of guardrails/*.yaml, or the learned classifier (a finding
+    # it raised, or a rule hit it cleared: severity "warn" with the model's score).
+    source: Literal["rule", "model"] = "rule"
+    score: float | None = None  # the classifier's probability for this category, when it was asked
 
 
 class Verdict(BaseModel):

@@ -272,6 +272,7 @@ class Product(BaseModel):
     product_type: str = ""
     segments: list[str] = Field(default_factory=list)
     benchmark: str = ""
+    benchmark_basis: str = ""  # how the benchmark was set, and that it is no promise (the sheet's words)
     doc_id: str = ""
     source_path: str = ""
 
@@ -297,6 +298,7 @@ def load_products(knowledge_dir: Path) -> dict[str, Product]:
                 product_type=m.product_type,
                 segments=m.segments,
                 benchmark=m.benchmark,
+                benchmark_basis=m.benchmark_basis or "",
                 doc_id=m.id,
                 source_path=str(f),
             )

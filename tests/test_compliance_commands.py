@@ -49,6 +49,8 @@ def test_guarantee_from_stdin_is_blocked_with_json(app: typer.Typer) -> None:
         "message",
         "citation",
         "suggestion",
+        "source",
+        "score",
     }
     assert any("广告法》第二十五条" in f["citation"] for f in body["findings"])
 

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
+from copilot.compliance.calibration import calibrate_benchmark_figures, calibrate_interest_words
 from copilot.compliance.facts import MessageFacts
 from copilot.compliance.fixes import FixAction, FixConflict, apply_fixes
 from copilot.compliance.matcher import Hit, RuleSet
@@ -160,7 +162,10 @@ def _to_finding(rule: Rule, hit: Hit, text: str) -> tuple[Finding, FixAction | N
     return finding, fix
 
 
-def _run(rules: RuleSet, text: str, ctx: CheckContext, verify: bool) -> Verdict:
+Results = list[tuple[Finding, FixAction | None]]
+
+
+def _rule_results(rules: RuleSet, text: str, ctx: CheckContext) -> tuple[Results, MessageFacts]:
     doc = normalize(text)
     facts = MessageFacts(doc, ctx, rules.lexicons, _catalog)
     scan = rules.scan(doc.dense)
@@ -173,22 +178,52 @@ def _run(rules: RuleSet, text: str, ctx: CheckContext, verify: bool) -> Verdict:
             results.append((_internal_error(f"规则 {compiled.rule.id}", exc), None))
             continue
         results.extend(_to_finding(compiled.rule, hit, text) for hit in hits)
+    results = calibrate_interest_words(results, text, facts, rules)
+    return calibrate_benchmark_figures(results, text, facts), facts
+
+
+Opinion = Callable[[Results, str, CheckContext, MessageFacts], Results]  # the second opinion (combiner.py)
+
+
+def _run(rules: RuleSet, text: str, ctx: CheckContext, verify: bool, second: Opinion | None = None) -> Verdict:
+    results, facts = _rule_results(rules, text, ctx)
+    if second is not None:
+        results = second(results, text, ctx, facts)
     results.sort(key=lambda r: (r[0].start, r[0].end, r[0].rule))
     findings = [f for f, _ in results]
     if any(f.severity == "block" for f in findings):
         return Verdict(verdict="block", findings=findings)
-    fixes = [fix for f, fix in results if f.severity == "revise" and fix is not None]
+    fixes = [
+        one
+        for f, fix in results
+        if f.severity == "revise" and fix is not None
+        for one in (fix if isinstance(fix, tuple) else (fix,))
+    ]
+    # A model finding below its block threshold has no fix: the verdict is revise, for review.
+    review = any(f.severity == "revise" and f.source == "model" for f in findings)
     if not fixes:
-        return Verdict(verdict="pass", findings=findings)
+        return Verdict(verdict="revise", findings=findings, revised=text) if review else Verdict(
+            verdict="pass", findings=findings
+        )
     try:
         revised = apply_fixes(text, fixes)
     except FixConflict as exc:
         return Verdict(verdict="block", findings=[*findings, _unverified(str(exc))])
     if verify:
-        again = _run(rules, revised, ctx, verify=False)
-        if again.verdict != "pass":
-            left = "、".join(sorted({f.rule for f in again.findings if f.severity != "warn"}))
-            return Verdict(verdict="block", findings=[*findings, _unverified(f"修改后仍命中：{left}")])
+        again = _run(rules, revised, ctx, verify=False, second=second)
+        # Not new: what the model flagged for review on the original and is still there unchanged,
+        # and a model opinion on a sentence a rule's own fix rewrote (the rule is the authority on
+        # its replacement wording; the model judged the sentence as the RM wrote it).
+        reviewed = {f.text for f in findings if f.source == "model" and f.severity == "revise"}
+        left = {
+            f.rule
+            for f in again.findings
+            if f.severity != "warn"
+            and not (f.source == "model" and (f.text not in text or (f.severity == "revise" and f.text in reviewed)))
+        }
+        if left:
+            detail = f"修改后仍命中：{'、'.join(sorted(left))}"
+            return Verdict(verdict="block", findings=[*findings, _unverified(detail)])
     return Verdict(verdict="revise", findings=findings, revised=revised)
 
 
@@ -204,15 +239,47 @@ def _unverified(detail: str) -> Finding:
     )
 
 
-def check(text: str, context: CheckContext | None = None, *, rules_dir: Path | str | None = None) -> Verdict:
-    """Check one message. Never raises for content problems; anything unexpected blocks."""
+def check(
+    text: str,
+    context: CheckContext | None = None,
+    *,
+    rules_dir: Path | str | None = None,
+    model_dir: Path | str | None = None,
+) -> Verdict:
+    """Check one message with the rules and the learned second opinion, combined in combiner.py.
+
+    ``model_dir`` holds model.npz/model.json (default: ``<data_dir>/compliance``, trained on first
+    use when neither file exists). A model that is missing or does not load blocks, like a rule
+    pack that does not load."""
     try:
-        if not isinstance(text, str):
-            raise TypeError(f"待检查内容应为文本，收到 {type(text).__name__}")
-        ctx = context or CheckContext()
-        if ctx.customer_risk is not None and ctx.customer_risk.strip().upper() not in CUSTOMER_RISK_LEVELS:
-            raise ValueError(f"客户风险等级应为 C1–C5，收到 {ctx.customer_risk!r}")
-        rules = rule_set(rules_dir)
+        ctx, rules = _prepare(text, context, rules_dir)
+    except Exception as exc:
+        return fail_closed("加载规则或读取输入", exc)
+    try:
+        from copilot.compliance.combiner import second_opinion
+
+        opinion = second_opinion(rules, model_dir)
+    except Exception as exc:
+        return fail_closed("加载合规模型", exc)
+    try:
+        return _run(rules, text, ctx, verify=True, second=opinion)
+    except Exception as exc:
+        return fail_closed("检查过程", exc)
+
+
+def _prepare(text: str, context: CheckContext | None, rules_dir: Path | str | None) -> tuple[CheckContext, RuleSet]:
+    if not isinstance(text, str):
+        raise TypeError(f"待检查内容应为文本，收到 {type(text).__name__}")
+    ctx = context or CheckContext()
+    if ctx.customer_risk is not None and ctx.customer_risk.strip().upper() not in CUSTOMER_RISK_LEVELS:
+        raise ValueError(f"客户风险等级应为 C1–C5，收到 {ctx.customer_risk!r}")
+    return ctx, rule_set(rules_dir)
+
+
+def check_rules(text: str, context: CheckContext | None = None, *, rules_dir: Path | str | None = None) -> Verdict:
+    """Check one message with the rules only (the fast path; training and the bench use it)."""
+    try:
+        ctx, rules = _prepare(text, context, rules_dir)
     except Exception as exc:
         return fail_closed("加载规则或读取输入", exc)
     try:

@@ -118,5 +118,73 @@ def check_command(
         raise typer.Exit(EXIT_BLOCK)
 
 
+compliance_app = typer.Typer(help="合规模型：训练第二意见分类器、记录盲测批次的首次结果。", no_args_is_help=True)
+
+
+@compliance_app.command("train")
+def train_command(
+    seed: Annotated[int, typer.Option(help="随机种子（相同文件和种子得到相同权重）")] = 20261207,
+    out: Annotated[Path | None, typer.Option("--out", help="模型目录（默认 数据目录/compliance）")] = None,
+) -> None:
+    """用 eval/ 与 guardrails/ 中的标注训练合规第二意见分类器。"""
+    from copilot.compliance.classifier import load_model
+    from copilot.compliance.training import train_and_save
+    from copilot.config import get_settings
+
+    settings = get_settings()
+    directory = out or settings.data_dir / "compliance"
+    weights = train_and_save(settings.eval_dir, settings.guardrails_dir, directory, seed=seed)
+    model = load_model(directory)
+    size = weights.stat().st_size / 1e6
+    typer.echo(
+        f"已训练：{model.meta['sentences']} 个句子，{len(model.vocabulary)} 个特征，{size:.2f} MB，"
+        f"SHA-256 {model.meta['sha256'][:16]}… → {weights}"
+    )
+    for c, t in model.thresholds.items():
+        typer.echo(f"  {c}: 复核 ≥ {t.raise_at:.3f}，拦截 ≥ {t.block_at:.3f}，放行 < {t.clear_below:.3f}")
+
+
+@compliance_app.command("first-seen")
+def first_seen_command(
+    batch: Annotated[Path, typer.Argument(help="盲测批次文件 eval/compliance/blind/batch-NN.jsonl")],
+    rules_only: Annotated[bool, typer.Option("--rules-only", help="只用规则（不用模型）")] = False,
+) -> None:
+    """对一个盲测批次运行一次检查，把首次结果写入 first_seen.yaml（只输出汇总，不显示消息）。"""
+    from copilot.compliance.checker import check, check_rules
+    from copilot.config import get_settings
+    from copilot.evaluation.blind import AlreadyRecorded, record_first_seen, run_batch, score_outcomes
+    from copilot.evaluation.compliance import LabelledMessage
+    from copilot.evaluation.errors import EvalInputError
+    from copilot.evaluation.golden import read_jsonl
+
+    settings = get_settings()
+    try:
+        messages = read_jsonl(batch, LabelledMessage)
+    except EvalInputError as exc:
+        raise _bad_input(str(exc)) from exc
+    blind_dir = batch.resolve().parent
+    if rules_only:
+        product, fn = "rules", (lambda t, c: check_rules(t, c, rules_dir=settings.guardrails_dir))
+    else:
+        product, fn = "rules+model", (lambda t, c: check(t, c, rules_dir=settings.guardrails_dir))
+    scores = score_outcomes(run_batch(messages, fn))
+    extra = {}
+    if not rules_only:
+        from copilot.compliance.classifier import load_model
+
+        meta = load_model(settings.data_dir / "compliance").meta
+        extra = {"model_sha256": meta["sha256"][:16], "model_sentences": meta["sentences"]}
+    try:
+        record = record_first_seen(blind_dir, batch.stem, scores, product, settings.guardrails_dir.parent, extra)
+    except AlreadyRecorded as exc:
+        raise _bad_input(str(exc)) from exc
+    typer.echo(
+        f"{batch.stem}（{product}，{record['code_commit']}）：违规召回 {scores.violation_recall:.3f}，"
+        f"合规误报 {scores.fpr_compliant:.3f}，结论完全一致 {scores.exact_verdict:.3f}；"
+        f"已写入 {blind_dir / 'first_seen.yaml'}，请立即提交。"
+    )
+
+
 def register(app: typer.Typer) -> None:
     app.command("check")(check_command)
+    app.add_typer(compliance_app, name="compliance")

@@ -146,4 +146,38 @@ def run(ctx: EvalContext) -> SuiteResult:
     unlabelled = sorted(set(scores) - set(labelled))
     if unlabelled:
         result.notes.append(f"只出现在预测中的类别（均为误报）: {unlabelled}")
+    result.notes.append("上面的标注集分数是训练分数：规则和模型都在这个集合上调过。")
+    _add_blind_batches(ctx, result)
     return result
+
+
+BLIND_FIGURES = ("violation_recall", "fpr_compliant", "exact_verdict")
+
+
+def _add_blind_batches(ctx: EvalContext, result: SuiteResult) -> None:
+    """Each blind batch: its committed first-seen figures and its figures with today's checker."""
+    from copilot.compliance import check
+    from copilot.evaluation.blind import batch_files, read_first_seen, run_batch, score_outcomes
+
+    blind_dir = ctx.settings.eval_dir / "compliance" / "blind"
+    first_seen = read_first_seen(blind_dir)
+    rules_dir = ctx.settings.guardrails_dir
+    for path in batch_files(blind_dir):
+        name = path.stem
+        current = score_outcomes(
+            run_batch(read_jsonl(path, LabelledMessage), lambda t, c: check(t, c, rules_dir=rules_dir))
+        )
+        record = first_seen.get(name)
+        for figure in BLIND_FIGURES:
+            result.metrics[f"blind.{name}.current.{figure}"] = getattr(current, figure)
+            if record is not None:
+                result.metrics[f"blind.{name}.first_seen.{figure}"] = float(record[figure])
+        result.counts[f"blind.{name}.messages"] = current.messages
+        seen = (
+            f"首次（{record['date']}，{record['product']}，{record['code_commit']}）: "
+            + "，".join(f"{f} {record[f]:.3f}" for f in BLIND_FIGURES)
+            if record
+            else "尚无首次记录"
+        )
+        now = "，".join(f"{f} {getattr(current, f):.3f}" for f in BLIND_FIGURES)
+        result.notes.append(f"盲测 {name}（{current.messages} 条）{seen}；当前: {now}")

@@ -1,0 +1,233 @@
+"""One place where the two opinions meet: the rules' findings and the sentence classifier's scores.
+
+llm-guard's idea: every scanner speaks one contract and one combiner turns their outputs into the
+verdict. Here the rules run first (``checker._rule_results``); ``second_opinion`` returns the step
+that then, per sentence and category:
+
+- **raises** what the rules missed: no rule finding of that category overlaps the sentence and the
+  model's score reaches the category's ``raise_at`` → a finding ``model-<category>``
+  (``source="model"``), ``block`` at or above ``block_at``, else ``revise`` marked 需人工复核;
+- **clears** a rule hit it is confident is benign: the rule's category is clearable and the
+  sentence scores below ``clear_below`` → the finding stays in the verdict, as ``warn`` with
+  ``source="model"`` and the score, so the officer sees which rule fired and why it was let through;
+- otherwise leaves the rule finding as it is, with the model's score attached.
+
+The revised text is checked again with both opinions (checker._run); a review finding still there
+unchanged, or a model opinion on a sentence a rule's fix rewrote, does not count as new.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from copilot.compliance.classifier import (
+    INBOUND_CATEGORIES,
+    META_FILE,
+    OUTBOUND_CATEGORIES,
+    WEIGHTS_FILE,
+    SentenceModel,
+    cached_model,
+)
+from copilot.compliance.facts import MessageFacts
+from copilot.compliance.features import (
+    boilerplate_forms,
+    boilerplate_pieces,
+    is_boilerplate,
+    is_conservative,
+    split_sentences,
+)
+from copilot.compliance.fixes import FixAction
+from copilot.compliance.matcher import RuleSet
+from copilot.compliance.normalize import bare_form
+from copilot.domain import CheckContext, Finding
+
+COUNTED = ("block", "revise")
+# The model clears a rule hit only when the sentence also shows why it could be benign: a word of
+# these lexicons (advice against, a fraud warning, a prohibition, a rebuttal, a deposit) or a
+# negation right before the hit. A low score alone never lets a hit through.
+CUE_LEXICONS = (
+    "advice_against_terms",
+    "fraud_warning_terms",
+    "fraud_topic_terms",
+    "prohibition_terms",
+    "quote_rebuttal_terms",
+    "rumour_rebuttal_terms",
+    "deposit_terms",
+)
+NEGATORS = frozenset("不没非无别勿未")
+# Claims that are true of a deposit (保本, a fixed rate, deposit insurance): not raised in a
+# sentence about deposits only, in a message naming no investment product.
+DEPOSIT_GATED = frozenset({"guarantee", "expected_return", "deposit_confusion", "past_performance"})
+NEGATION_REACH = 4  # characters before the hit
+Results = list[tuple[Finding, FixAction | None]]
+
+_MESSAGES = {
+    "guarantee": "疑似承诺或暗示保本、保收益",
+    "expected_return": "疑似预测收益或把业绩比较基准说成收益",
+    "deposit_confusion": "疑似把理财与存款混同",
+    "past_performance": "疑似不规范地展示过往业绩",
+    "superlative": "疑似使用绝对化用语",
+    "disparagement": "疑似贬低同业",
+    "inducement": "疑似以赠品、抽奖、返现诱导购买",
+    "regulator_endorsement": "疑似以监管或国家名义背书",
+    "suitability": "疑似向稳健型或养老客户推介高风险产品",
+    "prompt_injection": "疑似试图改变助手指令（客户消息只作为资料，不执行其中的指令）",
+}
+_build_lock = threading.Lock()
+
+
+def model_directory(model_dir: Path | str | None) -> Path:
+    """The model's folder. The default one is trained on first use when neither file exists; a
+    file lock keeps two processes from building it at once, and one that finds half a model waits
+    for the builder. A model given explicitly is never built: missing means blocked."""
+    if model_dir is not None:
+        return Path(model_dir)
+    from copilot.config import get_settings
+
+    settings = get_settings()
+    directory = settings.data_dir / "compliance"
+    if (directory / WEIGHTS_FILE).exists() and (directory / META_FILE).exists():
+        return directory
+    directory.mkdir(parents=True, exist_ok=True)
+    with _build_lock, open(directory / ".build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (directory / WEIGHTS_FILE).exists() and not (directory / META_FILE).exists():
+            from copilot.compliance.training import train_and_save
+
+            train_and_save(settings.eval_dir, settings.guardrails_dir, directory)
+    return directory
+
+
+_facts_cache: dict[int, tuple] = {}
+
+
+def _rule_facts(rules: RuleSet) -> tuple[dict[str, str], frozenset[str], tuple[str, ...]]:
+    """Per rule set (cached): the citation of each category, the boilerplate sentences, and the
+    past-performance warnings (bare forms)."""
+    hit = _facts_cache.get(id(rules))
+    if hit is not None and hit[0] is rules:
+        return hit[1:]
+    citations: dict[str, str] = {}
+    warnings: list[str] = []
+    for compiled in rules.rules:
+        citations.setdefault(compiled.rule.category, compiled.rule.citation)
+        if compiled.rule.category == "past_performance":
+            warnings += [bare_form(w) for w in compiled.rule.match.params.get("warnings", [])]
+    facts = (citations, boilerplate_forms(rules), tuple(w for w in warnings if w))
+    _facts_cache[id(rules)] = (rules, *facts)
+    return facts
+
+
+def second_opinion(rules: RuleSet, model_dir: Path | str | None) -> Callable[..., Results]:
+    model = cached_model(model_directory(model_dir))
+    citations, boilerplate, warnings = _rule_facts(rules)
+
+    lexicons = rules.lexicons
+    cues = tuple(n for n in CUE_LEXICONS if n in lexicons.raw)
+
+    # The disclosure glued to a sentence ("…放心产品✅ 理财非存款、…") is no cue: its 存款 and 非 are
+    # the required wording, not the RM's.
+    pieces = boilerplate_pieces(rules)
+
+    def has_cue(text: str, sentence_dense: str, start: int) -> bool:
+        before = text[max(0, start - NEGATION_REACH) : start]
+        for piece in pieces:
+            sentence_dense = sentence_dense.replace(piece, "")
+        return any(ch in NEGATORS for ch in before) or any(lexicons.any_in(n, sentence_dense) for n in cues)
+
+    def step(results: Results, text: str, ctx: CheckContext, facts: MessageFacts | None = None) -> Results:
+        return combine(results, text, ctx, model, citations, boilerplate, warnings, has_cue=has_cue, facts=facts)
+
+    return step
+
+
+def combine(
+    results: Results,
+    text: str,
+    ctx: CheckContext,
+    model: SentenceModel,
+    citations: dict[str, str],
+    boilerplate: frozenset[str] = frozenset(),
+    pp_warnings: tuple[str, ...] = (),
+    *,
+    has_cue: Callable[[str, str, int], bool] | None = None,
+    facts: MessageFacts | None = None,
+) -> Results:
+    # Inbound text is the customer's: only the prompt-injection head judges it. Outbound text is
+    # judged by every head: an instruction to the checker hidden in a post is an injection too.
+    heads = INBOUND_CATEGORIES if ctx.direction == "inbound" else OUTBOUND_CATEGORIES + INBOUND_CATEGORIES
+    sentences = [s for s in split_sentences(text) if not is_boilerplate(s, boilerplate)]
+    if not sentences:
+        return results
+    scores = model.scores([s.dense for s in sentences])
+    column = {c: k for k, c in enumerate(model.categories) if c in heads}
+    conservative = is_conservative(ctx)
+    if pp_warnings and "past_performance" in column:
+        bare = bare_form(text)
+        if any(w in bare for w in pp_warnings):
+            column.pop("past_performance")  # the warning is there: past performance is the rules' call
+
+    def overlapping(start: int, end: int) -> list[int]:
+        return [i for i, s in enumerate(sentences) if s.start < end and s.end > start]
+
+    out: Results = []
+    for finding, fix in results:
+        k = column.get(finding.category)
+        rows = overlapping(finding.start, finding.end) if k is not None and finding.end > finding.start else []
+        if not rows or finding.severity not in COUNTED or finding.source != "rule":
+            out.append((finding, fix))
+            continue
+        score = round(float(max(scores[i, k] for i in rows)), 4)
+        limit = model.thresholds[finding.category].clear_below
+        cue = has_cue is not None and any(has_cue(text, sentences[i].dense, finding.start) for i in rows)
+        if score < limit and cue:
+            cleared = finding.model_copy(
+                update={
+                    "severity": "warn",
+                    "source": "model",
+                    "score": score,
+                    "message": f"规则命中，但模型判断为合规表述（得分 {score:.2f}，低于放行线 {limit:.2f}），"
+                    f"已放行；规则原提示：{finding.message}",
+                }
+            )
+            out.append((cleared, None))
+        else:
+            out.append((finding.model_copy(update={"score": score}), fix))
+    flagged = [(f.category, f.start, f.end) for f, _ in results if f.severity in COUNTED]
+    gate_deposits = facts is not None and {"deposit_terms", "investment_terms"} <= facts.lexicons.raw.keys()
+    for i, s in enumerate(sentences):
+        deposit_fact = gate_deposits and facts.is_deposit_sentence(*facts.doc.dense_span(s.start, s.end))
+        for c, k in column.items():
+            if c == "suitability" and not conservative:
+                continue
+            if deposit_fact and c in DEPOSIT_GATED:
+                continue  # a true statement about a deposit, as the rules' skip_deposit_sentences
+            score = float(scores[i, k])
+            limits = model.thresholds[c]
+            if score < limits.raise_at:
+                continue
+            if any(cat == c and start < s.end and end > s.start for cat, start, end in flagged):
+                continue  # the rules already said it
+            blocking = score >= limits.block_at
+            message = _MESSAGES.get(c, "疑似违规表述") + (
+                f"（模型得分 {score:.2f}，规则未命中）。"
+                + ("请改写后再发送。" if blocking else "需人工复核：请确认或改写后再发送。")
+            )
+            finding = Finding(
+                rule=f"model-{c.replace('_', '-')}",
+                category=c,
+                severity="block" if blocking else "revise",
+                start=s.start,
+                end=s.end,
+                text=s.text,
+                message=message,
+                citation=citations.get(c, ""),
+                suggestion="",
+                source="model",
+                score=round(score, 4),
+            )
+            out.append((finding, None))
+    return out

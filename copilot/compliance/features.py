@@ -1,0 +1,101 @@
+"""Sentences of a message and the character n-gram features the learned second opinion reads.
+
+A sentence is a span of the original text between ``。！？；`` and line breaks (the boundaries the
+rules use). The classifier sees its dense form (``normalize``: full-width folded, simplified,
+lower-case, inserted spaces and symbols removed), so ``保 本`` and ``保本`` give the same n-grams.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from copilot.compliance.normalize import dense_form
+from copilot.domain import CheckContext
+
+_SENTENCE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]*")
+NGRAM_RANGE = (1, 3)
+MIN_SENTENCE_CHARS = 6  # shorter pieces ("好的，谢谢。", "👍") carry no claim the rules would not see
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    start: int  # span in the original text
+    end: int
+    text: str  # the original wording
+    dense: str  # what the classifier reads
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence of ``text``, surrounding spaces trimmed (cheap: no normalising)."""
+    out = []
+    for m in _SENTENCE.finditer(text):
+        raw = m.group()
+        lead = len(raw) - len(raw.lstrip())
+        out.append((m.start() + lead, m.start() + len(raw.rstrip())))
+    return out
+
+
+def split_sentences(text: str) -> list[Sentence]:
+    """Sentences of ``text`` with their spans; the dense form of each is what gets scored."""
+    out = []
+    for start, end in sentence_spans(text):
+        dense = dense_form(text[start:end])
+        if len(dense) >= MIN_SENTENCE_CHARS:
+            out.append(Sentence(start, end, text[start:end], dense))
+    return out
+
+
+def boilerplate_forms(rules) -> frozenset[str]:
+    """Bare forms of the sentences the rules themselves ask for (the disclosure, the
+    past-performance warning): appended to almost every message, they carry no claim."""
+    from copilot.compliance.normalize import bare_form
+
+    out = set()
+    for compiled in rules.rules:
+        params = compiled.rule.match.params
+        for key in ("required", "warnings"):
+            out.update(bare_form(x) for x in params.get(key, []))
+        if compiled.rule.fix is not None and compiled.rule.fix.append:
+            out.add(bare_form(compiled.rule.fix.append))
+    return frozenset(x for x in out if x)
+
+
+def boilerplate_pieces(rules) -> tuple[str, ...]:
+    """The clauses of the required sentences, in dense form (理财非存款, 产品有风险 …)."""
+    out = set()
+    for compiled in rules.rules:
+        params = compiled.rule.match.params
+        texts = [*params.get("required", []), *params.get("warnings", [])]
+        if compiled.rule.fix is not None and compiled.rule.fix.append:
+            texts.append(compiled.rule.fix.append)
+        for t in texts:
+            out.update(dense_form(p) for p in re.split(r"[、，,；;。]", t) if len(p) >= 4)
+    return tuple(sorted(out, key=len, reverse=True))
+
+
+def is_boilerplate(sentence: Sentence, forms: frozenset[str]) -> bool:
+    """Whether the sentence is exactly required wording (punctuation aside): nothing else in it."""
+    from copilot.compliance.normalize import bare_form
+
+    return bare_form(sentence.text) in forms
+
+
+def is_conservative(ctx: CheckContext) -> bool:
+    """Suitability wording matters only for a pension customer or a C1/C2 customer."""
+    return ctx.segment == "pension" or (ctx.customer_risk or "").upper() in {"C1", "C2"}
+
+
+def make_vectorizer(vocabulary: dict[str, int] | None = None):
+    """The featurizer: TF-IDF over character 1–3-grams of the dense sentence."""
+    import numpy as np
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    return TfidfVectorizer(
+        analyzer="char",
+        ngram_range=NGRAM_RANGE,
+        sublinear_tf=True,
+        lowercase=False,  # the dense form is already folded
+        vocabulary=vocabulary,
+        dtype=np.float32,
+    )
