@@ -12,8 +12,11 @@ from dataclasses import dataclass
 
 from copilot.compliance.normalize import dense_form
 from copilot.domain import CheckContext
+from copilot.text import CLAUSE_ENDS, SENTENCE_ENDS
 
-_SENTENCE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]*")
+# the toolkit's punctuation set (copilot/text.py), clauses included; spans index the original text
+_ENDS = re.escape(SENTENCE_ENDS + CLAUSE_ENDS)
+_SENTENCE = re.compile(rf"[^{_ENDS}\n]+[{_ENDS}]*")
 NGRAM_RANGE = (1, 3)
 MIN_SENTENCE_CHARS = 6  # shorter pieces ("好的，谢谢。", "👍") carry no claim the rules would not see
 
