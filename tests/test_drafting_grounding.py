@@ -31,3 +31,25 @@ def test_figures_in_sources_or_the_customers_message_are_grounded() -> None:
 def test_ranges_and_citation_markers() -> None:
     assert ungrounded_findings("业绩比较基准2.5%-3.5%[2]", ["业绩比较基准：年化2.5%至3.5%"]) == []
     assert [f.key for f in extract_facts("见[12]。")] == []
+
+
+def test_a_deposit_called_a_wealth_product_is_a_finding() -> None:
+    from copilot.drafting.grounding import PRODUCT_TYPE_RULE, product_type_findings
+
+    draft = "活期存款是一种灵活的理财产品，具有高收益的特点。"
+    [f] = product_type_findings(draft, ["大额存单"])
+    assert (f.rule, f.text) == (PRODUCT_TYPE_RULE, "理财产品")
+    assert draft[f.start : f.end] == "理财产品"
+    assert product_type_findings("这期大额存单是很稳的理财", ["大额存单"])
+
+
+def test_deposits_set_apart_from_wealth_products_pass() -> None:
+    from copilot.drafting.grounding import product_type_findings
+
+    for ok in (
+        "大额存单是存款，不是理财产品，受存款保险保障。",
+        "天天利是现金管理类理财产品。理财非存款、产品有风险、投资须谨慎。",
+        "存款和理财产品的区别在于是否保本。",
+        "您可以把一部分放定期存款。",
+    ):
+        assert product_type_findings(ok, ["大额存单"]) == [], ok
