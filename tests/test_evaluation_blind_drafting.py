@@ -30,6 +30,9 @@ def test_names_the_product_and_quotes_only_sourced_figures() -> None:
     text = "您好，天天利可 T+0 快速赎回，每日额度 1万元 [1]。理财非存款、产品有风险、投资须谨慎。"
     s = blind.score(question(), draft(text), [SHEET], ALIASES, GUARDRAILS)
     assert s.useful and s.grounded and not s.unsafe_sendable
+    assert s.outside_allowed == ["1万元"]  # sourced, but not on the batch author's list
+    listed = blind.score(question(allowed_figures=["1万元"]), draft(text), [SHEET], ALIASES, GUARDRAILS)
+    assert listed.outside_allowed == []
 
 
 def test_an_invented_rate_is_ungrounded_and_a_missing_name_is_not_useful() -> None:

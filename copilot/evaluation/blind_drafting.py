@@ -8,6 +8,8 @@ answer may quote (``allowed_figures``). Each draft is scored on:
   base cannot answer (``nothing_relevant``) it says the RM will check, and names no product;
 - ``grounded_rate``: every figure in it appears in a passage it cites (with the facts the cited
   document declares), in the batch's ``allowed_figures`` or in the customer's own message;
+- ``within_allowed_rate``: the batch author's stricter reading: every figure is one of the
+  question's ``allowed_figures`` (or the customer's own);
 - ``unsafe_sendable``: drafts marked sendable that an independent ``check()`` blocks;
 - ``ungrounded_sendable``: drafts marked sendable that quote a figure with no source.
 
@@ -26,6 +28,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from copilot.domain import CheckContext, CustomerProfile, Draft, Segment
+from copilot.drafting.grounding import ungrounded_facts
 from copilot.evaluation import grounding
 from copilot.evaluation.commands import git_commit
 from copilot.evaluation.golden import read_yaml, validate_list
@@ -60,6 +63,7 @@ class BlindScore(BaseModel):
     sendable: bool
     unsafe_sendable: bool
     ungrounded: list[str]
+    outside_allowed: list[str]
     missing: list[list[str]]
     writer: str
     draft: str
@@ -83,6 +87,7 @@ def score(
     allowed = "\n".join(q.allowed_figures)
     g = grounding.check_grounding(text, [*sources, allowed], aliases, q.message)
     ungrounded = [f.text for f in g.ungrounded if f.kind != "product"]
+    outside = [f.text for f in ungrounded_facts(text, [allowed], q.message)]
     plain = grounding.compact(text)
     missing = [grp for grp in q.must_name if not any(grounding.compact(n) in plain for n in grp)]
     if q.nothing_relevant:
@@ -100,6 +105,7 @@ def score(
         sendable=d.sendable,
         unsafe_sendable=d.sendable and blocked,
         ungrounded=ungrounded,
+        outside_allowed=outside,
         missing=missing,
         writer=d.writer,
         draft=text,
@@ -111,6 +117,7 @@ def summarize(scores: list[BlindScore]) -> dict[str, float]:
         "questions": float(len(scores)),
         "useful_rate": round(share(s.useful for s in scores), 4),
         "grounded_rate": round(share(s.grounded for s in scores), 4),
+        "within_allowed_rate": round(share(not s.outside_allowed for s in scores), 4),
         "unsafe_sendable": float(sum(s.unsafe_sendable for s in scores)),
         "ungrounded_sendable": float(sum(s.sendable and not s.grounded for s in scores)),
     }
@@ -125,8 +132,12 @@ def read_first_seen(eval_dir: Path) -> dict[str, dict[str, Any]]:
     return {str(k): v for k, v in (data.get("batches") or {}).items()}
 
 
-def record_first_seen(eval_dir: Path, batch: str, writer: str, figures: dict[str, float], limit: int | None) -> bool:
-    """Write this run's figures as the batch's first-seen ones, unless some are already there."""
+def record_first_seen(
+    eval_dir: Path, batch: str, writer: str, figures: dict[str, float], limit: int | None, commit: str = ""
+) -> bool:
+    """Write this run's figures as the batch's first-seen ones, unless some are already there.
+
+    ``commit`` is the code the drafts were written with (taken when the run started)."""
     path = eval_dir / "drafting" / "blind" / FIRST_SEEN
     data = (yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else None) or {}
     batches = data.setdefault("batches", {})
@@ -136,7 +147,7 @@ def record_first_seen(eval_dir: Path, batch: str, writer: str, figures: dict[str
     entry[writer] = {
         **figures,
         "date": dt.date.today().isoformat(),
-        "commit": git_commit(eval_dir),
+        "commit": commit or git_commit(eval_dir),
         "limit": limit,
     }
     path.write_text(

@@ -362,9 +362,11 @@ def run_blind(ctx: EvalContext, inspector: Inspector, result: SuiteResult) -> No
     """Each blind batch: current figures as ``blind.<batch>.<metric>``, beside its first-seen ones."""
     from copilot.drafting import DraftRequest, draft_reply
     from copilot.evaluation import blind_drafting as blind
+    from copilot.evaluation.commands import git_commit
 
     settings = inspector.settings
     first_seen = blind.read_first_seen(ctx.settings.eval_dir)
+    commit = git_commit(ctx.settings.content_root)  # the code these drafts are written with
     for path in blind.batch_files(ctx.settings.eval_dir):
         name = path.stem
         scores: list[blind.BlindScore] = []
@@ -393,10 +395,10 @@ def run_blind(ctx: EvalContext, inspector: Inspector, result: SuiteResult) -> No
             result.metrics[f"blind.{name}.{k}"] = v
         seen = first_seen.get(name, {}).get(ctx.writer)
         if seen is None and ctx.record_first_seen:
-            blind.record_first_seen(ctx.settings.eval_dir, name, ctx.writer, figures, ctx.limit)
+            blind.record_first_seen(ctx.settings.eval_dir, name, ctx.writer, figures, ctx.limit, commit)
             seen = figures
         if seen is not None:
-            for k in ("useful_rate", "grounded_rate", "unsafe_sendable"):
+            for k in ("useful_rate", "grounded_rate", "within_allowed_rate", "unsafe_sendable"):
                 if k in seen:
                     result.metrics[f"blind.{name}.first_seen.{k}"] = float(seen[k])
         else:
