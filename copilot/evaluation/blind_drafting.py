@@ -27,7 +27,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from copilot.domain import CheckContext, CustomerProfile, Draft, Segment
+from copilot.domain import CheckContext, CustomerProfile, Draft, Segment, Turn
 from copilot.drafting.grounding import ungrounded_facts
 from copilot.evaluation import grounding
 from copilot.evaluation.commands import git_commit
@@ -46,6 +46,7 @@ class BlindQuestion(BaseModel):
     channel: Literal["one_to_one", "group", "moments"] = "one_to_one"
     customer_risk: str | None = None
     message: str = Field(min_length=1)
+    history: list[Turn] = Field(default_factory=list)  # earlier turns, for follow-up questions
     must_name: list[list[str]] = Field(default_factory=list)
     allowed_figures: list[str] = Field(default_factory=list)
     nothing_relevant: bool = False
@@ -85,9 +86,10 @@ def score(
 
     text = d.draft
     allowed = "\n".join(q.allowed_figures)
-    g = grounding.check_grounding(text, [*sources, allowed], aliases, q.message)
+    asked = " ".join([q.message, *(t.text for t in q.history)])
+    g = grounding.check_grounding(text, [*sources, allowed], aliases, asked)
     ungrounded = [f.text for f in g.ungrounded if f.kind != "product"]
-    outside = [f.text for f in ungrounded_facts(text, [allowed], q.message)]
+    outside = [f.text for f in ungrounded_facts(text, [allowed], asked)]
     plain = grounding.compact(text)
     missing = [grp for grp in q.must_name if not any(grounding.compact(n) in plain for n in grp)]
     if q.nothing_relevant:

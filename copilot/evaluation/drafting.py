@@ -372,7 +372,7 @@ def run_blind(ctx: EvalContext, inspector: Inspector, result: SuiteResult) -> No
         scores: list[blind.BlindScore] = []
         for q in ctx.track(ctx.limited(blind.load_batch(path))):
             d = draft_reply(
-                DraftRequest(message=q.message, customer=q.customer(), channel=q.channel),
+                DraftRequest(message=q.message, customer=q.customer(), channel=q.channel, history=q.history),
                 writer=ctx.writer,
                 settings=settings,
             )
