@@ -86,7 +86,7 @@ def score(
 
     text = d.draft
     allowed = "\n".join(q.allowed_figures)
-    asked = " ".join([q.message, *(t.text for t in q.history)])
+    asked = " ".join([q.message, *(t.text for t in q.history if t.role == "customer")])
     g = grounding.check_grounding(text, [*sources, allowed], aliases, asked)
     ungrounded = [f.text for f in g.ungrounded if f.kind != "product"]
     outside = [f.text for f in ungrounded_facts(text, [allowed], asked)]
