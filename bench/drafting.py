@@ -27,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 from copilot.config import CHECKOUT, Settings  # noqa: E402
 from copilot.domain import CustomerProfile  # noqa: E402
 from copilot.drafting import DraftRequest, stream_reply  # noqa: E402
+from copilot.drafting.events import event_json  # noqa: E402
 
 # (label, segment, customer risk, age band, product codes, message): the hard cases and
 # everyday questions from each segment.
@@ -62,7 +63,7 @@ def _request(case: tuple) -> DraftRequest:
 
 
 def run_one(case: tuple, writer: str, settings: Settings) -> dict:
-    events = list(stream_reply(_request(case), writer=writer, settings=settings))
+    events = [event_json(e) for e in stream_reply(_request(case), writer=writer, settings=settings)]
     final = events[-1]["draft"]
     return {
         "case": case[0],

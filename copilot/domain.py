@@ -10,7 +10,7 @@ import datetime as dt
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 
 class Segment(StrEnum):
@@ -121,6 +121,17 @@ class CustomerProfile(BaseModel):
     tags: list[str] = Field(default_factory=list)
     products_held: list[str] = Field(default_factory=list)
     ref: str | None = None  # pseudonymous customer reference, never a name or number
+
+    @field_validator("risk_level")
+    @classmethod
+    def _customer_risk(cls, v: str | None) -> str | None:
+        """The one place a customer's risk level is validated: C1–C5, upper-cased."""
+        if not v:
+            return v
+        level = v.strip().upper()
+        if level not in CUSTOMER_RISK_LEVELS:
+            raise ValueError(f"客户风险测评等级应为 C1–C5，收到 {v!r}")
+        return level
 
 
 class RMProfile(BaseModel):

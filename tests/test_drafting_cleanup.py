@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from copilot.drafting.cleanup import (
-    cited_numbers,
     clean_model_text,
     truncate_at_sentence,
     uses_citation_as_value,
@@ -34,10 +33,6 @@ def test_truncation_prefers_a_sentence_end_and_keeps_its_citation() -> None:
     text = "第一句话说完了[1]。第二句话也说完了[2]。第三句话很长很长很长很长很长"
     assert truncate_at_sentence(text, 24) == "第一句话说完了[1]。第二句话也说完了[2]。"
     assert truncate_at_sentence("没有句号的一整段话" * 5, 10).endswith("…")
-
-
-def test_cited_numbers_in_order_of_first_use() -> None:
-    assert cited_numbers("甲[3]乙[1]丙[3]丁[2]") == [3, 1, 2]
 
 
 def test_copied_source_labels_are_removed() -> None:

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from copilot.config import Settings
 from copilot.domain import CustomerProfile, Draft, RMProfile, Turn
 from copilot.drafting import DraftingInputError, DraftRequest, compose_post, draft_reply, stream_reply
+from copilot.drafting.events import Final, Token
 from copilot.drafting.fitting import visible_length
 from copilot.drafting.personas import load_persona
 
@@ -144,12 +145,13 @@ def test_stream_reply_events_end_with_the_checked_final(kb_settings: Settings) -
         message="这个养老理财保本吗？", customer=CustomerProfile(segment="pension", risk_level="C2")
     )
     events = list(stream_reply(req, writer="template", settings=kb_settings))
-    assert [e["type"] for e in events][-1] == "final"
-    tokens = "".join(e["text"] for e in events if e["type"] == "token")
-    final = events[-1]["draft"]
-    assert final["sendable"] is True and final["writer"] == "template"
+    last = events[-1]
+    assert isinstance(last, Final)
+    tokens = "".join(e.text for e in events if isinstance(e, Token))
+    final = last.draft
+    assert final.sendable is True and final.writer == "template"
     # the streamed preview is the raw text; the final adds nothing the checker did not see
-    assert re.sub(r"\[\d+\]", "", final["draft"]) == re.sub(r"\[\d+\]", "", tokens)
+    assert re.sub(r"\[\d+\]", "", final.draft) == re.sub(r"\[\d+\]", "", tokens)
 
 
 def test_history_and_rm_profile_are_used(kb_settings: Settings) -> None:
@@ -177,17 +179,17 @@ def test_compose_post_without_a_script_is_still_checked(kb_settings: Settings) -
     assert d.verdict in ("pass", "revise") and d.draft.strip()
 
 
-@pytest.mark.parametrize(
-    ("kwargs", "error"),
-    [
-        ({"codes": ["QH-XX-999"]}, "未知产品代码"),
-        ({"risk": "C9"}, "风险测评等级"),
-        ({"risk": "R2"}, "C1–C5"),
-    ],
-)
-def test_bad_input_gets_a_chinese_error(kb_settings: Settings, kwargs: dict, error: str) -> None:
-    with pytest.raises(DraftingInputError, match=error):
-        _draft(kb_settings, "这个理财怎么样？", "pension", **kwargs)
+def test_an_unknown_product_gets_a_chinese_error(kb_settings: Settings) -> None:
+    with pytest.raises(DraftingInputError, match="未知产品代码"):
+        _draft(kb_settings, "这个理财怎么样？", "pension", codes=["QH-XX-999"])
+
+
+@pytest.mark.parametrize(("risk", "error"), [("C9", "风险测评等级"), ("R2", "C1–C5")])
+def test_a_bad_customer_risk_level_gets_a_chinese_error(kb_settings: Settings, risk: str, error: str) -> None:
+    """The customer's risk level is validated once, by its domain type, before any draft starts."""
+    with pytest.raises(ValidationError, match=error):
+        _draft(kb_settings, "这个理财怎么样？", "pension", risk=risk)
+    assert CustomerProfile(segment="pension", risk_level=" c2 ").risk_level == "C2"
 
 
 def test_empty_message_unknown_segment_and_unknown_writer_are_rejected(kb_settings: Settings) -> None:

@@ -12,6 +12,7 @@ from fakes.openai_server import FakeOpenAIServer  # tests/ is on sys.path (no pa
 from copilot.config import Settings
 from copilot.domain import CustomerProfile
 from copilot.drafting import DraftRequest, draft_reply, stream_reply
+from copilot.drafting.events import Fallback, Final, Retry, event_name
 from copilot.drafting.writers import select_writer
 
 PENSION_Q = "这个养老理财保本吗？能拿到3.5%吗？"
@@ -88,11 +89,12 @@ def test_server_dying_mid_stream_falls_back_to_templates(endpoint_settings: Sett
 def test_stream_reports_tokens_then_fallback_then_final(endpoint_settings: Settings, llm: FakeOpenAIServer) -> None:
     llm.reset("die", replies=["您好，这款养老理财是净值型产品，风险等级为R2，请您知悉。"])
     events = list(stream_reply(_req(), settings=endpoint_settings))
-    kinds = [e["type"] for e in events]
+    kinds = [event_name(e) for e in events]
     assert kinds[0] == "token" and "fallback" in kinds and kinds[-1] == "final"
     assert kinds.index("fallback") > kinds.index("token")
-    assert events[-1]["draft"]["writer"] == "template"
-    assert events[-1]["draft"]["fallback_reason"] == next(e["reason"] for e in events if e["type"] == "fallback")
+    final = events[-1]
+    assert isinstance(final, Final) and final.draft.writer == "template"
+    assert final.draft.fallback_reason == next(e.reason for e in events if isinstance(e, Fallback))
 
 
 @pytest.mark.parametrize(
@@ -121,9 +123,11 @@ def test_connection_refused_falls_back(kb_settings: Settings) -> None:
 def test_blocked_draft_is_rewritten_with_the_findings(endpoint_settings: Settings, llm: FakeOpenAIServer) -> None:
     llm.reset(replies=["阿姨放心，这款养老理财保本保收益，稳赚不赔。", CLEAN_REPLY])
     events = list(stream_reply(_req(), settings=endpoint_settings))
-    assert "retry" in [e["type"] for e in events]
-    final = events[-1]["draft"]
-    assert final["writer"] == "openai" and final["sendable"] and "保本保收益" not in final["draft"]
+    assert any(isinstance(e, Retry) for e in events)
+    last = events[-1]
+    assert isinstance(last, Final)
+    final = last.draft
+    assert final.writer == "openai" and final.sendable and "保本保收益" not in final.draft
     first, second = llm.state.requests
     assert "不要出现" in second["messages"][0]["content"] and "保本" in second["messages"][0]["content"]
     assert "不要出现" not in first["messages"][0]["content"]
@@ -201,12 +205,12 @@ def test_models_see_customer_facing_sources_never_playbooks(
 ) -> None:
     """A playbook's escalation steps are guidance for staff: shown to a model as a numbered source,
     they were pasted into customer copy. The model gets the scenario's instructions instead."""
-    from copilot.drafting.pipeline import _prepare_reply
+    from copilot.drafting.prepare import prepare_reply
 
     llm.reset(replies=["您好，非常理解您的心情，券只能本人在App领取[1]。"])
     message = "券又没了！每次都抢不到，你们是不是骗人的？"
     req = DraftRequest(message=message, customer=CustomerProfile(segment="credit_card"))
-    task = _prepare_reply(req, endpoint_settings, {})
+    task, _ = prepare_reply(req, endpoint_settings)
     playbooks = [s.hit for s in task.sources if s.hit.doc_type == "playbook"]
     assert playbooks, "the case needs a retrieved playbook passage to mean anything"
     d = draft_reply(req, settings=endpoint_settings)

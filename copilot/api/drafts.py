@@ -22,7 +22,7 @@ from typing import Annotated, Any, Literal
 import anyio
 from fastapi import APIRouter, Depends
 from fastapi.sse import EventSourceResponse, ServerSentEvent
-from pydantic import BaseModel, Field, field_validator
+from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
 from copilot.api.check import blocked_by_error, checked
@@ -31,45 +31,24 @@ from copilot.api.errors import ApiError, error_body
 from copilot.api.gate import Ticket
 from copilot.auth import User
 from copilot.config import Settings
-from copilot.domain import CheckContext, CustomerProfile, Draft, RMProfile, Turn, risk_rank
+from copilot.domain import CheckContext, Draft, RMProfile
+from copilot.drafting.events import Event, Fallback, Final, Retry, Token, event_name
+from copilot.drafting.request import DraftRequest
 
 router = APIRouter(prefix="/drafts", tags=["回复起草"])
 log = logging.getLogger("copilot.api")
 
-MAX_MESSAGE_CHARS = 2000
-MAX_HISTORY = 20
+class DraftIn(DraftRequest):
+    """The drafting request (message, customer, history, products, channel: one definition, with
+    its limits and checks) plus what only the service knows: the writer asked for and the WeCom id."""
 
-
-class DraftIn(BaseModel):
-    message: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS, description="客户发来的消息")
-    customer: CustomerProfile
     rm: RMProfile | None = Field(None, description="客户经理资料（人设）；缺省时用登录用户的姓名")
-    history: list[Turn] = Field(default_factory=list, max_length=MAX_HISTORY, description="最近几轮对话")
-    product_codes: list[str] = Field(default_factory=list, max_length=5, description="涉及的产品代码")
     writer: Literal["auto", "openai", "local", "template"] | None = Field(
         None, description="指定写作方式；缺省按服务配置"
     )
     external_userid: str | None = Field(
         None, max_length=128, description="企业微信外部联系人 ID（只以假名存入审计）"
     )
-    channel: Literal["one_to_one", "group"] = Field("one_to_one", description="单聊或客户群")
-
-    @field_validator("message")
-    @classmethod
-    def _not_blank(cls, v: str) -> str:
-        if not v.strip():
-            raise ValueError("客户消息不能为空")
-        return v
-
-    @field_validator("customer")
-    @classmethod
-    def _risk(cls, v: CustomerProfile) -> CustomerProfile:
-        if v.risk_level:
-            if not v.risk_level.strip().upper().startswith("C"):
-                raise ValueError("客户风险等级应为 C1–C5")
-            risk_rank(v.risk_level)
-            v.risk_level = v.risk_level.strip().upper()
-        return v
 
     def context(self) -> CheckContext:
         return CheckContext(
@@ -104,7 +83,7 @@ def unavailable(exc: Exception) -> ApiError:
 async def draft_request(body: DraftIn, user: CurrentUser, svc: ServicesDep) -> Any:
     """The pipeline's request, validated before any response starts (so bad input is a 422 and
     an empty knowledge index a 503 even for the stream)."""
-    from copilot.drafting import DraftingInputError, DraftingUnavailable, DraftRequest, ensure_ready
+    from copilot.drafting import DraftingInputError, DraftingUnavailable, ensure_ready
     from copilot.drafting.facts import product_facts
 
     try:
@@ -122,14 +101,7 @@ async def draft_request(body: DraftIn, user: CurrentUser, svc: ServicesDep) -> A
         )
     try:
         rm = await run_in_threadpool(_rm_profile, body, user, svc)
-        return DraftRequest(
-            message=body.message,
-            customer=body.customer,
-            rm=rm,
-            history=body.history,
-            product_codes=body.product_codes,
-            channel=body.channel,
-        )
+        return DraftRequest.model_validate(body.model_dump(include=set(DraftRequest.model_fields)) | {"rm": rm})
     except (DraftingInputError, ValueError) as exc:
         raise ApiError(422, "invalid_input", str(exc)) from exc
 
@@ -245,15 +217,8 @@ def sse(event: str, data: Any) -> ServerSentEvent:
     return ServerSentEvent(event=event, raw_data=json.dumps(data, ensure_ascii=False))
 
 
-def _next(it: Iterator[dict[str, Any]]) -> Any:
+def _next(it: Iterator[Event]) -> Any:
     return next(it, _DONE)
-
-
-def _draft_of(event: dict[str, Any]) -> Draft:
-    payload = event.get("draft", event)
-    if isinstance(payload, Draft):
-        return payload
-    return Draft.model_validate({k: v for k, v in payload.items() if k != "type"})
 
 
 @router.post(
@@ -288,13 +253,12 @@ async def stream_draft(
             event = await run_in_threadpool(_next, events)
             if event is _DONE:
                 break
-            kind = event.get("type")
-            if kind == "token":
-                yield sse("token", {"text": str(event.get("text", ""))})
-            elif kind in ("fallback", "retry"):  # the text starts over: the client clears its preview
-                yield sse(kind, {"reason": str(event.get("reason", ""))})
-            elif kind == "final":
-                final = _draft_of(event)
+            if isinstance(event, Token):
+                yield sse("token", {"text": event.text})
+            elif isinstance(event, Retry | Fallback):  # the text starts over: the client clears its preview
+                yield sse(event_name(event), {"reason": event.reason})
+            elif isinstance(event, Final):
+                final = event.draft
     except DraftingUnavailable as exc:  # emptied after the stream started: the status is already 200
         err = unavailable(exc)
         yield sse("error", error_body(err.code, err.message, None))

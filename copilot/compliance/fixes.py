@@ -11,7 +11,10 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Literal
 
-_CLOSERS = tuple("。！？!?…~）)」”』】")
+from copilot.text import CLOSERS, SENTENCE_ENDS
+
+# A text ending in one of these already ends a sentence (the shared set, plus … ~ 】).
+_CLOSERS = tuple(SENTENCE_ENDS + CLOSERS + "…~】")
 
 
 @dataclass(frozen=True, slots=True)

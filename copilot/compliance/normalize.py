@@ -21,6 +21,8 @@ from bisect import bisect_left
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from copilot.text import CLAUSE_ENDS, SENTENCE_ENDS
+
 # Characters removed from the dense view. '.' is handled separately: kept between digits (2.8%).
 _SEPARATORS = (
     " \t\r\f\v\u00a0\u1680\u2000-\u200f\u2028\u2029\u202f\u205f\u2060\u3000\ufeff"  # spaces, zero-width
@@ -31,8 +33,9 @@ _SEPARATORS = (
     "\U0001f000-\U0001faff\ufe0f"  # emoji and variation selector
 )
 _DENSE_RUN = re.compile(rf"(?:[^{_SEPARATORS}.]|(?<=\d)\.(?=\d))+")
-_SENTENCE_END = re.compile(r"[。!?;\n]")
-_CLAUSE_END = re.compile(r"[,。!?;:\n、]")
+# The shared punctuation set (copilot/text.py); the views are folded, so ！？；， arrive as !?;,.
+_SENTENCE_END = re.compile(f"[{re.escape(SENTENCE_ENDS + CLAUSE_ENDS)}\n]")
+_CLAUSE_END = re.compile(f"[{re.escape(SENTENCE_ENDS + CLAUSE_ENDS)},:\n、]")
 _BARE_DROP = re.compile(r"[\W_]+")
 # A quoted passage within one line (the light view folds full-width ＂ to ").
 _QUOTED = re.compile(r'“[^”\n]*”|‘[^’\n]*’|「[^」\n]*」|『[^』\n]*』|"[^"\n]*"')

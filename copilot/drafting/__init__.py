@@ -2,6 +2,7 @@
 
     from copilot.drafting import DraftRequest, draft_reply, stream_reply, compose_post
     ensure_ready(settings)   # raises DraftingUnavailable when the knowledge index is empty
+    for event in stream_reply(req): ...   # Token | Retry | Fallback, then one Final(draft)
 
 Writers: "openai" (a configured OpenAI-compatible endpoint), "local" (the embedded model, served
 by xllamacpp on 127.0.0.1 and driven through the same client), "template" (approved scripts plus
@@ -15,14 +16,20 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from copilot.drafting.events import Event, Fallback, Final, Retry, Token
     from copilot.drafting.pipeline import compose_post, draft_reply, stream_reply
     from copilot.drafting.request import DraftingInputError, DraftingUnavailable, DraftRequest
-    from copilot.drafting.sources import ensure_ready
+    from copilot.drafting.retrievers import ensure_ready
 
 __all__ = [
     "DraftRequest",
     "DraftingInputError",
     "DraftingUnavailable",
+    "Event",
+    "Fallback",
+    "Final",
+    "Retry",
+    "Token",
     "compose_post",
     "draft_reply",
     "ensure_ready",
@@ -30,12 +37,17 @@ __all__ = [
 ]
 
 _WHERE = {
+    "Event": "copilot.drafting.events",
+    "Fallback": "copilot.drafting.events",
+    "Final": "copilot.drafting.events",
+    "Retry": "copilot.drafting.events",
+    "Token": "copilot.drafting.events",
     "DraftRequest": "copilot.drafting.request",
     "DraftingInputError": "copilot.drafting.request",
     "DraftingUnavailable": "copilot.drafting.request",
     "compose_post": "copilot.drafting.pipeline",
     "draft_reply": "copilot.drafting.pipeline",
-    "ensure_ready": "copilot.drafting.sources",
+    "ensure_ready": "copilot.drafting.retrievers",
     "stream_reply": "copilot.drafting.pipeline",
 }
 

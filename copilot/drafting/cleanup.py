@@ -8,18 +8,16 @@ from __future__ import annotations
 
 import re
 
+from copilot.text import CITATION, CLAUSE_ENDS, SENTENCE_ENDS
+
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 _FENCE = re.compile(r"```.*?(```|$)", re.S)
 _MD_PREFIX = re.compile(r"^\s*(?:#{1,6}\s+|>\s*|[-*+•]\s+|\d+[.)、]\s+)")
 _MD_EMPHASIS = re.compile(r"(\*\*|__|\*|`)")
-_LABEL = re.compile(
-    r"^\s*(?:回复|回答|草稿|话术|参考回复|回复草稿|客户经理|答复|Reply|Answer|Draft)\s*[:：]\s*", re.I
-)
+_LABEL = re.compile(r"^\s*(?:回复|回答|草稿|话术|参考回复|回复草稿|客户经理|答复|Reply|Answer|Draft)\s*[:：]\s*", re.I)
 # Acknowledgements aimed at the instructions, not the customer ("好的，我明白了。").
 _ACK = re.compile(r"^\s*(?:好的|明白了|收到)[，,。!！]\s*(?:我明白了[，,。!！]?\s*)?")
-_CITE = re.compile(r"\[(\d{1,2})\]")
-_SENTENCE_END = "。！？!?；;"
 # Codes, levels and units that legitimately carry Latin letters inside Chinese text.
 _ALLOWED_LATIN = re.compile(r"QH-[A-Z0-9-]+|\b[RC][1-5]\b|App|APP|H5|KOC|MGM|ETF|LPR|T\+\d|%", re.I)
 
@@ -61,7 +59,7 @@ def clean_model_text(text: str, n_sources: int, max_chars: int, echoes: tuple[st
         if line:
             lines.append(line)
     out = _ACK.sub("", "\n".join(lines))
-    out = _CITE.sub(lambda m: m.group(0) if 1 <= int(m.group(1)) <= n_sources else "", out)
+    out = CITATION.sub(lambda m: m.group(0) if 1 <= int(m.group(1)) <= n_sources else "", out)
     out = re.sub(r"[ \t]{2,}", " ", out)
     return truncate_at_sentence(out, max_chars).strip()
 
@@ -71,7 +69,7 @@ def truncate_at_sentence(text: str, max_chars: int) -> str:
     if len(text) <= max_chars:
         return text
     head = text[:max_chars]
-    cut = max(head.rfind(ch) for ch in _SENTENCE_END)
+    cut = max(head.rfind(ch) for ch in SENTENCE_ENDS + CLAUSE_ENDS)
     if cut >= max_chars // 3:
         end = cut + 1
         m = re.match(r"(?:\[\d{1,2}\])+", text[end:])
@@ -85,16 +83,6 @@ _CITE_AS_VALUE = re.compile(r"(?:是|为|在|：|:)\s*\[\d{1,2}\]\s*[，,。；;
 def uses_citation_as_value(text: str) -> bool:
     """ "时间是[1]，地点是[2]": the model put source numbers where facts should be."""
     return bool(_CITE_AS_VALUE.search(text))
-
-
-def cited_numbers(text: str) -> list[int]:
-    """The [n] markers in order of first use."""
-    seen: list[int] = []
-    for m in _CITE.finditer(text):
-        n = int(m.group(1))
-        if n not in seen:
-            seen.append(n)
-    return seen
 
 
 def has_chinese(text: str) -> bool:

@@ -34,6 +34,7 @@ def draft_command(
 
     from copilot.domain import CustomerProfile
     from copilot.drafting import DraftingInputError, DraftingUnavailable, DraftRequest, draft_reply, stream_reply
+    from copilot.drafting.events import event_json
     from copilot.drafting.personas import PromptContentError
 
     if message == "-":
@@ -43,14 +44,14 @@ def draft_command(
             message=message,
             customer=CustomerProfile(
                 segment=segment,
-                risk_level=customer_risk.strip().upper() if customer_risk else None,
+                risk_level=customer_risk,  # validated and upper-cased by CustomerProfile
                 age_band=age_band,
             ),
             product_codes=list(product or []),
             channel=channel,  # type: ignore[arg-type]
         )
         if stream:
-            final = _print_stream(stream_reply(req, writer=writer), as_json)
+            final = _print_stream((event_json(e) for e in stream_reply(req, writer=writer)), as_json)
         else:
             final = draft_reply(req, writer=writer).model_dump(mode="json")
     except ValidationError as exc:

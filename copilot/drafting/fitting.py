@@ -20,12 +20,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from copilot.drafting.scripts import renumber_lists
+from copilot.text import CITATION, bigrams, split_sentences
 
 DISCLOSURE = "理财非存款、产品有风险、投资须谨慎"
-_MARKER = re.compile(r"\[\d{1,2}\]")
-# A sentence: up to and including its end punctuation, with any citation markers and closing
-# quotes right after it.
-_SENTENCE = re.compile(r"[^。！？!?]*(?:[。！？!?]+(?:\[\d{1,2}\])*[”’」』）)]*|$)")
 # A list item: "1. " "1、" "1️⃣" "· " "- " "• " or an emoji bullet ("📍领取：…"), or "一是，".
 _ITEM = re.compile(
     r"^\s*(?:\d{1,2}[.、)）]|[0-9]\ufe0f?\u20e3|[·•\-–]\s|[\U0001f300-\U0001faff\u2600-\u27bf]\ufe0f?\s*\S"
@@ -55,14 +52,9 @@ class Piece:
     item: bool = False  # part of a list item ("1. …", "· …")
 
 
-def bigrams(text: str) -> set[str]:
-    han = re.sub(r"[^\u4e00-\u9fffA-Za-z0-9%.]", "", _MARKER.sub("", text))
-    return {han[i : i + 2] for i in range(len(han) - 1)}
-
-
 def visible_length(text: str, uncounted: Iterable[str] = ()) -> int:
     """The reply's own length: without [n] markers, the disclosure and the sign-off."""
-    body = _MARKER.sub("", text)
+    body = CITATION.sub("", text)
     for fixed in (DISCLOSURE, *uncounted):
         if fixed:
             body = body.replace(fixed, "")
@@ -84,7 +76,7 @@ def split_pieces(text: str, section: int = 0, first_line: int = 0, base: int = 0
         if not is_item:
             intro_at = None
         start = len(pieces)
-        for sentence in (s for s in _SENTENCE.findall(line) if s.strip()):
+        for sentence in (s for s in split_sentences(line) if s.strip()):
             idx = len(pieces)
             piece = Piece(text=sentence.strip(), line=line_no, section=section, item=is_item)
             if idx > start and is_item:

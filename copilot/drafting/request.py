@@ -1,4 +1,4 @@
-"""The drafting request (public: ``from copilot.drafting import DraftRequest``)."""
+"""The drafting request, defined once (the service's ``DraftIn`` extends it), and drafting's errors."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from pydantic import BaseModel, Field, field_validator
 from copilot.domain import Channel, CustomerProfile, RMProfile, Turn
 
 MAX_MESSAGE_CHARS = 2000
+MAX_HISTORY = 20
+MAX_PRODUCTS = 5
 
 
 class DraftingInputError(ValueError):
@@ -27,12 +29,15 @@ class DraftingUnavailable(RuntimeError):
 
 
 class DraftRequest(BaseModel):
-    message: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
+    """One customer message to answer. The customer's risk level is validated by its own type
+    (``CustomerProfile``); the product codes are checked against the catalogue when drafting."""
+
+    message: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS, description="客户发来的消息")
     customer: CustomerProfile
-    rm: RMProfile | None = None  # None: prompts/rm_profile.yaml
-    history: list[Turn] = Field(default_factory=list, max_length=20)
-    product_codes: list[str] = Field(default_factory=list, max_length=5)
-    channel: Channel = "one_to_one"
+    rm: RMProfile | None = Field(None, description="客户经理资料（人设）；缺省时用部署的 prompts/rm_profile.yaml")
+    history: list[Turn] = Field(default_factory=list, max_length=MAX_HISTORY, description="最近几轮对话")
+    product_codes: list[str] = Field(default_factory=list, max_length=MAX_PRODUCTS, description="涉及的产品代码")
+    channel: Channel = Field("one_to_one", description="单聊、客户群或朋友圈")
 
     @field_validator("message")
     @classmethod

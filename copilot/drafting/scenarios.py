@@ -1,9 +1,11 @@
-"""What a customer message is about (prompts/scenarios.yaml), so both writers answer the right thing."""
+"""What a customer message is about (prompts/scenarios.yaml), and what each scenario makes a draft do."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, Field, ValidationError
@@ -25,6 +27,19 @@ class Scenario(BaseModel):
     posts: bool = False  # also recognised in a post's theme and brief
     keep: list[str] = Field(default_factory=list)  # a shortened script keeps sentences holding these
     education: str = ""  # words for the investor-education passage that answers this topic
+    # What the scenario makes the drafting do (prompts/scenarios.yaml documents each field):
+    topic: bool = True  # false: a note on the message (an injection), never its main topic
+    fallback: bool = False  # the main topic when no other matches (general)
+    inbound_category: str = ""  # also matched by the inbound check's findings of this category
+    when_above_ceiling: bool = False  # matched whenever a product in scope is above the ceiling
+    keywords_up_to_ceiling: str = ""  # keywords count only for a customer whose ceiling is at most this
+    quarantine: bool = False  # a model gets the customer's message as quoted data, not as the turn
+    offers_alternatives: bool = False  # the draft steers to suitable products
+    disclosure: bool = False  # the draft carries the risk disclosure
+    keep_a_denial: bool = False  # a shortened draft keeps at least one "not a promise" sentence
+    education_if_no_product: bool = False  # look up the education topic only with no product in scope
+    quote: Literal["none", "support", "answer"] = "none"  # template: quote the passage that answers
+    script_fit: Literal["tags", "subject"] = "tags"  # a script fits by the scenario's tags, or by subject
 
     def matches(self, text: str) -> bool:
         low = text.lower()
@@ -42,6 +57,10 @@ class ScenarioBook(BaseModel):
                 return s
         raise KeyError(scenario_id)
 
+    @property
+    def fallback(self) -> Scenario:
+        return next(s for s in self.scenarios if s.fallback)
+
 
 @lru_cache(maxsize=8)
 def _load(path: Path, mtime_ns: int) -> ScenarioBook:
@@ -49,10 +68,9 @@ def _load(path: Path, mtime_ns: int) -> ScenarioBook:
         book = ScenarioBook.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
     except (yaml.YAMLError, ValidationError) as exc:
         raise PromptContentError(f"{path}: 场景定义无效（{exc}）") from exc
-    ids = {s.id for s in book.scenarios}
-    missing = {"injection", "suitability", "guarantee", "complaint", "churn", "general"} - ids
-    if missing:
-        raise PromptContentError(f"{path}: 缺少场景 {sorted(missing)}")
+    fallbacks = [s.id for s in book.scenarios if s.fallback]
+    if len(fallbacks) != 1:
+        raise PromptContentError(f"{path}: 应有且只有一个兜底场景（fallback: true），现有 {fallbacks}")
     return book
 
 
@@ -72,36 +90,35 @@ def detect_scenarios(
 ) -> list[Scenario]:
     """Every scenario the message touches, most important first; always ends with one main topic.
 
-    Suitability is about the customer, not only the words: it applies when a product in scope is
-    above the customer's ceiling, or when risky products are asked about by a customer whose
-    ceiling is R2 or lower (the pension segment's 定投 question).
+    Suitability is about the customer, not only the words (``when_above_ceiling``,
+    ``keywords_up_to_ceiling``): it applies when a product in scope is above the customer's
+    ceiling, or when risky products are asked about by a customer whose ceiling is R2 or lower
+    (the pension segment's 定投 question).
     """
     book = scenario_book(settings)
     found: list[Scenario] = []
     for s in book.scenarios:
-        if s.id == "general":
+        if s.fallback:
             continue
-        if s.id == "injection":
-            hit = s.matches(text) or any(f.category == "prompt_injection" for f in inbound_findings)
-        elif s.id == "suitability":
-            hit = above_ceiling or (s.matches(text) and risk_rank(ceiling) <= 2)
-        else:
-            hit = s.matches(text)
-        if hit:
+        said = s.matches(text) and (
+            not s.keywords_up_to_ceiling or risk_rank(ceiling) <= risk_rank(s.keywords_up_to_ceiling)
+        )
+        flagged = bool(s.inbound_category) and any(f.category == s.inbound_category for f in inbound_findings)
+        if said or flagged or (s.when_above_ceiling and above_ceiling):
             found.append(s)
-    if not any(s.id != "injection" for s in found):
-        found.append(book.get("general"))
+    if not any(s.topic for s in found):
+        found.append(book.fallback)
     return found
 
 
 def detect_post_scenarios(text: str, settings: Settings) -> list[Scenario]:
     """Scenarios a post's theme and brief touch (those marked ``posts``); ends with general."""
     book = scenario_book(settings)
-    found = [s for s in book.scenarios if s.posts and s.id != "general" and s.matches(text)]
-    return [*found, book.get("general")]
+    found = [s for s in book.scenarios if s.posts and not s.fallback and s.matches(text)]
+    return [*found, book.fallback]
 
 
-def scenario_violations(text: str, scenarios: list[Scenario]) -> list[Finding]:
+def scenario_violations(text: str, scenarios: Iterable[Scenario]) -> list[Finding]:
     """Block-level findings for phrases a scenario forbids ("帮您代领" when asked to claim a coupon).
 
     Applied to model drafts only: approved scripts and templates are written not to say them.

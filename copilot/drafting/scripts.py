@@ -25,6 +25,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from copilot.domain import DocType, RMProfile
 from copilot.knowledge import KnowledgeError, read_document
+from copilot.text import split_sentences
 
 CHANNELS = ("one_to_one", "group", "moments")
 
@@ -83,11 +84,7 @@ class ApprovedScript:
     ) -> list[ScriptBlock]:
         """Replies written for one of ``channels`` whose reserved purposes (if any) are wanted."""
         wanted, allowed = set(channels), set(purposes)
-        return [
-            b
-            for b in self.blocks
-            if self.block_channels(b, vocab) & wanted and self.purposes(b, vocab) <= allowed
-        ]
+        return [b for b in self.blocks if self.block_channels(b, vocab) & wanted and self.purposes(b, vocab) <= allowed]
 
     def block_for(self, message: str, blocks: Iterable[ScriptBlock] | None = None) -> ScriptBlock:
         """The labelled block whose label shares most with the message; the first one on ties."""
@@ -183,9 +180,6 @@ def placeholder_map(prompts_dir: Path) -> dict[str, str]:
     return _placeholder_map(path, path.stat().st_mtime_ns) if path.is_file() else {}
 
 
-_SENT = re.compile(r"[^。！？\n]*(?:[。！？]+|\n|$)")
-
-
 _KEYCAP = re.compile(r"^([0-9])\ufe0f?\u20e3", re.M)
 _NUMBERED = re.compile(r"^([0-9])([.、）)])", re.M)
 
@@ -217,12 +211,12 @@ def fill_placeholders(text: str, values: dict[str, str]) -> str:
     text = re.sub(r"@【[^】]{1,12}】\s*", "", text)  # group @-mention: meaningless in a draft
     text = _TITLE.sub(lambda m: f"{m.group(1)}{_TITLE_OPEN}{m.group(2)}{_TITLE_CLOSE}", text)
     filled = PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
-    kept: list[str] = []
-    for sentence in _SENT.findall(filled):
-        if PLACEHOLDER.search(sentence):
-            continue
-        kept.append(sentence.replace(_TITLE_OPEN, "【").replace(_TITLE_CLOSE, "】"))
-    out = renumber_lists("".join(kept))
+    lines: list[str] = []
+    for line in filled.split("\n"):
+        kept = "".join(s for s in split_sentences(line) if not PLACEHOLDER.search(s))
+        if kept.strip() or not line.strip():  # a line emptied of its sentences goes with them
+            lines.append(kept.replace(_TITLE_OPEN, "【").replace(_TITLE_CLOSE, "】"))
+    out = renumber_lists("\n".join(lines))
     out = re.sub(r"\n{3,}", "\n\n", out)
     return out.strip()
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from copilot.text import CLAUSE_ENDS, SENTENCE_ENDS
+
 CHUNKER_VERSION = 2  # bump when chunk texts or heading paths change: ingest then rebuilds old entries
 TARGET_CHARS = 360  # ~ a short paragraph; keeps LLM context compact (see DESIGN.md prompt timings)
 MAX_CHARS = 600
@@ -13,7 +15,7 @@ ARTICLE_MAX_CHARS = 1200  # a statute article stays whole up to this size: citat
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 _ARTICLE = re.compile(r"^\s*(第[一二三四五六七八九十百千零〇两]+条)(?:\s|$|　)")
-_SENTENCE_END = re.compile(r"(?<=[。！？；!?;])")
+_SENTENCE_END = re.compile(f"(?<=[{re.escape(SENTENCE_ENDS + CLAUSE_ENDS)}])")
 _HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
 _ARTICLE_LEVEL = 7  # below every Markdown heading level
 

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from copilot.drafting.task import WritingTask
+    from copilot.drafting.attempts import Attempt
+    from copilot.drafting.brief import Brief
 
 
 class WriterError(RuntimeError):
@@ -40,6 +41,6 @@ class Writer(Protocol):
     name: str  # "openai" | "local" | "template"
     model: str  # model id as the server names it ("" for templates)
 
-    def write(self, task: WritingTask, stats: GenerationStats) -> Iterator[str]:
+    def write(self, brief: Brief, attempt: Attempt, stats: GenerationStats) -> Iterator[str]:
         """Yield the text in pieces. Raises WriterError when no usable text can be produced."""
         ...

@@ -19,7 +19,8 @@ from copilot.drafting.local_model import LocalModelError
 from copilot.drafting.writers.base import GenerationStats, WriterError
 
 if TYPE_CHECKING:
-    from copilot.drafting.task import WritingTask
+    from copilot.drafting.attempts import Attempt
+    from copilot.drafting.brief import Brief
 
 # A 1.5B model drifts with length and temperature: keep it short and nearly greedy, and seed it
 # so the same request gives the same draft (servers that ignore the seed are still fine).
@@ -96,17 +97,17 @@ class ChatWriter:
             stream_usage=True,
         )
 
-    def write(self, task: WritingTask, stats: GenerationStats) -> Iterator[str]:
+    def write(self, brief: Brief, attempt: Attempt, stats: GenerationStats) -> Iterator[str]:
         from copilot.drafting.prompting import render_messages
 
         base_url = self._base_url or self.settings.llm_base_url
         pieces = 0
         try:
             base_url, api_key = self._endpoint()
-            messages = render_messages(task, self.settings)
+            messages = render_messages(brief, attempt, self.settings)
             with self._turn():
-                budget = min(MAX_TOKENS, int(task.persona.max_chars / CHARS_PER_TOKEN) + 10)
-                llm = self._client(base_url, api_key, budget, task.attempt)
+                budget = min(MAX_TOKENS, int(brief.persona.max_chars / CHARS_PER_TOKEN) + 10)
+                llm = self._client(base_url, api_key, budget, attempt.rewrite)
                 t0 = time.perf_counter()
                 finished = False
                 for chunk in llm.stream(messages):

@@ -10,7 +10,8 @@ from copilot.config import Settings
 from copilot.drafting.writers.base import GenerationStats
 
 if TYPE_CHECKING:
-    from copilot.drafting.task import WritingTask
+    from copilot.drafting.attempts import Attempt
+    from copilot.drafting.brief import Brief
 
 
 class TemplateWriter:
@@ -20,12 +21,11 @@ class TemplateWriter:
     def __init__(self, settings: Settings):
         self.settings = settings
 
-    def write(self, task: WritingTask, stats: GenerationStats) -> Iterator[str]:
+    def write(self, brief: Brief, attempt: Attempt, stats: GenerationStats) -> Iterator[str]:
         from copilot.drafting.compose import compose_post, compose_reply
 
         t0 = time.perf_counter()
-        text = (
-            compose_post(task, self.settings) if task.kind == "post" else compose_reply(task, self.settings)
-        )
+        compose = compose_post if brief.kind == "post" else compose_reply
+        text = compose(brief, attempt, self.settings)
         stats.generate_s = stats.first_token_s = time.perf_counter() - t0
         yield text

@@ -1,0 +1,72 @@
+"""Snippets: the few sentences of a passage that share most with a question."""
+
+from __future__ import annotations
+
+import re
+
+from copilot.text import bigrams, split_sentences
+
+_MARKUP = re.compile(r"^\s*(?:#{1,6}\s*|>\s*|[-*+]\s+|[·•]\s*|\d+[.)、]\s*|[0-9]\ufe0f?\u20e3\s*)|\*\*|`")
+# FAQ sections ("问：……？ 答：……"): the question is the sheet's, not something to tell a customer.
+_QUESTION = re.compile(r"^问[:：]")
+_ANSWER = re.compile(r"^答[:：]\s*")
+
+
+def snippet(text: str, query: str, max_chars: int = 90, min_overlap: int = 0, whole: bool = False) -> str:
+    """The sentences of a passage that share most with the query, in their original order.
+
+    Small models read prompts slowly (~80 tokens/s here), so each source is cut to a few
+    sentences rather than sent whole. With ``min_overlap`` only sentences sharing that many
+    bigrams with the query are taken (a draft quoting a passage must not drift to another topic).
+    """
+    lines = text.splitlines()
+    if whole:  # quoted to a customer: table rows read as "周四 ， 全天 ， …", and a document's
+        # "> 示例材料…" note is about the document, not for the customer
+        lines = [ln for ln in lines if not ln.lstrip().startswith(("|", ">"))]
+    plain = "\n".join(_MARKUP.sub("", line).replace("|", "，").strip(" ，") for line in lines)
+    sentences: list[str] = []
+    context: list[str] = []  # an FAQ answer is about its question ("离职后卡还能用吗？")
+    question = ""
+    for line in plain.splitlines():
+        for raw in split_sentences(line, clauses=True):
+            s = raw.strip()
+            if _QUESTION.match(s):
+                question = s
+                continue
+            if len(s) <= 3 or "示例材料" in s:
+                continue
+            # a sample-data caveat ("利率为示例数据…") says nothing on its own to a customer, and an
+            # introduction ("这三句话一听就要当心：") nothing without what it introduces
+            if whole and ("示例" in s or re.search(r"[：:]\s*$", s)):
+                continue
+            sentences.append(_ANSWER.sub("", s))
+            context.append(question)
+        question = ""  # a question covers the answer on its own line only
+    if not sentences:
+        return ""  # a title chunk or a sample notice: nothing a customer should read
+    q = bigrams(query)
+
+    def shared(i: int) -> int:
+        return len(q & bigrams(sentences[i] + context[i]))
+
+    ranked = sorted(range(len(sentences)), key=lambda i: (-shared(i), i))
+    ranked = [i for i in ranked if shared(i) >= min_overlap]
+    if whole:  # an FAQ answer is quoted only for a question like its own
+        ranked = [i for i in ranked if not context[i] or len(q & bigrams(context[i])) >= max(min_overlap, 2)]
+    if not ranked:
+        return ""
+    if whole:  # only whole sentences: a quote cut with "…" reads as a mistake
+        ranked = [i for i in ranked if len(sentences[i]) <= max_chars]
+    chosen: list[int] = []
+    used = 0
+    for i in ranked:
+        if used and used + len(sentences[i]) > max_chars:
+            continue
+        chosen.append(i)
+        used += len(sentences[i])
+        if used >= max_chars:
+            break
+    out = "".join(sentences[i] if sentences[i][-1] in "。！？；～~" else sentences[i] + "。" for i in sorted(chosen))
+    if whole:
+        out = re.sub(r"；$", "。", out)
+    return out if len(out) <= max_chars else out[: max_chars - 1] + "…"
