@@ -111,38 +111,34 @@ def ungrounded_findings(draft: str, sources: Iterable[str], customer_text: str =
 
 
 PRODUCT_TYPE_RULE = "product-type-mismatch"
-DEPOSIT_TYPES = frozenset({"deposit"})
-_DEPOSIT_WORDS = ("活期存款", "定期存款", "活期", "存款", "储蓄", "存单")
-_WEALTH_LABEL = re.compile(r"理财产品|理财(?!非存款)|基金产品")
-_DISTINGUISHED = re.compile(r"不是|不属于|不同于|不同|区别|而非|并非|非理财|不算|对比|相比|比较|还是")
-_CLAUSE = re.compile(r"[^。！？!?；;\n]+")
+_DEPOSIT_WORDS = ("活期存款", "定期存款", "活期", "储蓄存款", "存单")
+# "<deposit> 是/属于/算 … 理财": the deposit is said to be a wealth product (a negation in between clears it)
+_CALLED = (
+    r"(?:(?!不|非|并非|而非)[^。！？!?；;，,\n]){0,8}?(?:是|属于|算是|算|作为)"
+    r"(?:(?!不|非)[^。！？!?；;，,\n]){0,10}?(理财产品|理财)(?!非存款)"
+)
 
 
 def product_type_findings(draft: str, deposit_names: Iterable[str]) -> list[Finding]:
-    """A deposit called a 理财产品 (or 理财) in the same clause, unless the clause sets the two apart.
+    """A deposit called a 理财产品: "<deposit> 是/属于 … 理财" in one clause, not negated.
 
     ``deposit_names`` are the names and aliases of the deposit products in the catalogue; the
-    generic deposit words (存款, 活期, 定期存款 …) count too. The opposite mistake, an investment
+    generic deposit words (活期存款, 定期存款 …) count too. The opposite mistake, an investment
     product called a deposit, is the compliance rule pack's ``deposit_confusion``.
     """
     names = sorted({*deposit_names, *_DEPOSIT_WORDS}, key=len, reverse=True)
+    pattern = re.compile("(" + "|".join(re.escape(n) for n in names) + ")" + _CALLED)
     findings: list[Finding] = []
-    for clause in _CLAUSE.finditer(draft):
-        text = clause.group(0)
-        deposit = next((n for n in names if n in text), None)
-        label = _WEALTH_LABEL.search(text)
-        if not deposit or not label or _DISTINGUISHED.search(text):
-            continue
-        start = clause.start() + label.start()
+    for m in pattern.finditer(draft):
         findings.append(
             Finding(
                 rule=PRODUCT_TYPE_RULE,
                 category="grounding",
                 severity="revise",
-                start=start,
-                end=start + len(label.group(0)),
-                text=label.group(0),
-                message=f"“{deposit}”是存款，不是理财产品；产品类型须与产品说明一致。",
+                start=m.start(2),
+                end=m.end(2),
+                text=m.group(2),
+                message=f"“{m.group(1)}”是存款，不是理财产品；产品类型须与产品说明一致。",
                 suggestion="把存款称为存款，说明其受存款保险保障的范围，不要称为理财产品。",
             )
         )
