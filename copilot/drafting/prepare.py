@@ -146,7 +146,9 @@ def prepare_reply(req: DraftRequest, settings: Settings) -> tuple[Brief, dict[st
     scenarios = tuple(detect_scenarios(message, settings, ceiling, above, inbound))
     unlisted = not any(s.topic and not s.fallback for s in scenarios)
     needed: list[ProductFacts] = []
-    if not products and not any(s.quarantine or s.offers_alternatives for s in scenarios):
+    main = next((s for s in scenarios if s.topic), None)
+    wants_facts = main is not None and main.product_facts  # not a fraud warning or a complaint
+    if not products and wants_facts and not any(s.quarantine or s.offers_alternatives for s in scenarios):
         # a question that names no product is answered from what it asks for (随时取 → 天天利)
         needed = products = _needed(topics, segment, ceiling, settings)
     steer = any(s.offers_alternatives for s in scenarios) or above or any(p.expired for p in products)

@@ -369,6 +369,10 @@ def run_blind(ctx: EvalContext, inspector: Inspector, result: SuiteResult) -> No
     commit = git_commit(ctx.settings.content_root)  # the code these drafts are written with
     for path in blind.batch_files(ctx.settings.eval_dir):
         name = path.stem
+        if ctx.writer not in first_seen.get(name, {}) and not ctx.record_first_seen:
+            # a batch's first run is its honest figure: it is taken on purpose, never in passing
+            result.notes.append(f"盲测批次 {name}（{ctx.writer}）尚未首测：用 --record-first-seen 运行一次并提交结果")
+            continue
         scores: list[blind.BlindScore] = []
         for q in ctx.track(ctx.limited(blind.load_batch(path))):
             d = draft_reply(
@@ -397,9 +401,6 @@ def run_blind(ctx: EvalContext, inspector: Inspector, result: SuiteResult) -> No
         if seen is None and ctx.record_first_seen:
             blind.record_first_seen(ctx.settings.eval_dir, name, ctx.writer, figures, ctx.limit, commit)
             seen = figures
-        if seen is not None:
-            for k in ("useful_rate", "grounded_rate", "within_allowed_rate", "unsafe_sendable"):
-                if k in seen:
-                    result.metrics[f"blind.{name}.first_seen.{k}"] = float(seen[k])
-        else:
-            result.notes.append(f"盲测批次 {name}（{ctx.writer}）尚无首次运行记录：用 --record-first-seen 记录")
+        for k in ("useful_rate", "grounded_rate", "within_allowed_rate", "unsafe_sendable"):
+            if seen and k in seen:
+                result.metrics[f"blind.{name}.first_seen.{k}"] = float(seen[k])
