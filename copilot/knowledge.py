@@ -44,6 +44,7 @@ class DocMeta(BaseModel):
 
     id: str = Field(min_length=1)
     title: str = Field(min_length=1)
+    aliases: list[str] = Field(default_factory=list)  # short forms customers use (月月盈, 天天利)
     type: DocType = DocType.other
     # every segment of the registry in force at reading (prompts/segments.yaml) when not given
     segments: list[str] = Field(default_factory=lambda: list(active_segments().ids))
@@ -268,6 +269,7 @@ def read_document(path: Path, data: bytes | None = None) -> Document:
 class Product(BaseModel):
     code: str
     name: str
+    aliases: list[str] = Field(default_factory=list)
     risk_level: str = ""
     product_type: str = ""
     segments: list[str] = Field(default_factory=list)
@@ -294,6 +296,7 @@ def load_products(knowledge_dir: Path) -> dict[str, Product]:
             products[m.product_code.upper()] = Product(
                 code=m.product_code.upper(),
                 name=m.title,
+                aliases=m.aliases,
                 risk_level=m.risk_level,
                 product_type=m.product_type,
                 segments=m.segments,

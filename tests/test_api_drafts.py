@@ -197,3 +197,16 @@ class _Lines:
 
     def iter_lines(self) -> Iterator[str]:
         yield from self.text.splitlines()
+
+
+def test_a_follow_up_pronoun_is_resolved_to_the_previous_turns_product(api: Api) -> None:
+    first = api.post("/v1/drafts", json=_body("月月盈现在收益怎么样？", segment="payroll", risk_level="C2")).json()
+    assert "薪享月月盈" in first["draft"] and "业绩比较基准" in first["draft"]
+    history = [{"role": "customer", "text": "月月盈现在收益怎么样？"}, {"role": "rm", "text": first["draft"]}]
+    body = {**_body("那它能随时取吗？", segment="payroll", risk_level="C2"), "history": history}
+    second = api.post("/v1/drafts", json=body).json()
+    assert "月月盈" in second["draft"]  # "它" is the product of the previous turn
+    assert any(c["doc_id"] == "product-qh-wm-r2-003" for c in second["citations"])
+    assert "30天" in second["draft"]  # what its sheet says about taking the money out
+    alone = api.post("/v1/drafts", json=_body("那它能随时取吗？", segment="payroll", risk_level="C2")).json()
+    assert "月月盈" not in alone["draft"]  # without the history there is nothing to point back to

@@ -273,6 +273,14 @@ def test_load_products_reads_the_catalogue() -> None:
     assert all(code == p.code and code.startswith("QH-") for code, p in products.items())
 
 
+def test_product_sheets_declare_the_short_names_customers_use() -> None:
+    products = load_products(CHECKOUT / "knowledge")
+    assert "月月盈" in products["QH-WM-R2-003"].aliases
+    assert "天天利" in products["QH-WM-R1-001"].aliases
+    # every alias is part of how the sheet names the product or a distinct short form, never empty
+    assert all(a.strip() for p in products.values() for a in p.aliases)
+
+
 def test_load_products_skips_unreadable_files(tmp_path: Path) -> None:
     sheet = (
         "---\nid: {id}\ntitle: {title}\ntype: product\nproduct_code: {code}\n"

@@ -248,3 +248,21 @@ def test_schedule_tab_shows_a_calendar_and_downloads(browser: Any, server: Serve
         path = info.value.path()
         assert info.value.suggested_filename == f"schedule-credit_card-2026-12-07.{fmt}"
         assert marker in Path(path).read_text(encoding="utf-8")
+
+
+def test_a_follow_up_sends_the_earlier_turns_and_new_chat_clears_them(browser: Any, server: Server) -> None:
+    page = _page(browser, server)
+    sent: list[dict[str, Any]] = []
+    page.on("request", lambda r: sent.append(r.post_data_json) if r.url.endswith("/v1/drafts/stream") else None)
+    _draft(page, "安享养老是什么产品？")
+    first_draft = page.text_content("#draft-text")
+    assert "1 轮" in page.text_content("#turns")
+    _draft(page, "那它能随时取吗？")
+    assert sent[0]["history"] == []
+    assert sent[1]["history"] == [
+        {"role": "customer", "text": "安享养老是什么产品？"},
+        {"role": "rm", "text": first_draft},
+    ]
+    page.click("#new-chat-btn")
+    assert page.text_content("#turns") == "" and not page.is_visible("#new-chat-btn")
+    assert page.errors == []  # type: ignore[attr-defined]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from copilot.domain import Channel, Citation, CustomerProfile, Finding, Hit, RMProfile, Turn
@@ -11,6 +11,7 @@ from copilot.drafting.facts import ProductFacts
 from copilot.drafting.personas import Persona
 from copilot.drafting.scenarios import Scenario
 from copilot.drafting.scripts import ScriptBlock
+from copilot.drafting.topics import Topics
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,7 @@ class Brief:
     alternatives: tuple[ProductFacts, ...] = ()  # suitable ones to steer to
     script: ChosenScript | None = None
     notes: tuple[Finding, ...] = ()
+    topics: Topics = field(default_factory=Topics)  # what the question is about (products by name, needs in words)
     theme: str = ""  # post
     post_brief: str = ""  # post: the operator's brief, written for customers
 
@@ -85,6 +87,11 @@ class Brief:
     @property
     def main_id(self) -> str:
         return self.main.id if self.main else ""
+
+    @property
+    def unlisted(self) -> bool:
+        """No listed scenario fits: the question is answered from its topics (products, needs)."""
+        return self.main is None or self.main.fallback
 
     @property
     def unsuitable(self) -> list[ProductFacts]:

@@ -6,6 +6,7 @@ import logging
 
 from copilot.domain import CheckContext, Finding, Verdict
 from copilot.drafting.brief import Brief
+from copilot.drafting.grounding import product_type_findings, ungrounded_findings
 from copilot.drafting.scenarios import scenario_violations
 
 log = logging.getLogger("copilot.drafting")
@@ -23,16 +24,38 @@ def check_context(brief: Brief, product_codes: list[str]) -> CheckContext:
 
 
 def check_draft(text: str, brief: Brief, *, model: bool = False) -> Verdict:
-    """The rule packs on a draft, for the products it offers; a model draft is also held to the
-    scenarios' ``must_not`` phrases (the playbook forbids 帮您代领 though no rule pack does)."""
+    """The rule packs on a draft, for the products it offers; then grounding: every figure must come
+    from a source (``ungrounded-figure``) and a deposit is never called a 理财产品. A model draft is
+    also held to the scenarios' ``must_not`` phrases (the playbook forbids 帮您代领 though no rule
+    pack does). A grounding or playbook finding sends the draft to the next attempt (``attempts.py``):
+    a rewrite without it, or the template writer, whose figures all come from the sources."""
     from copilot.compliance import check
 
     verdict = check(text, check_context(brief, brief.offered_codes()))
+    if any(f.category == "internal" for f in verdict.findings):
+        return verdict  # the checker could not run: nothing else can make it pass
+    extra = [*grounding_findings(verdict.revised or text, brief)]
     if model:
-        playbook = scenario_violations(text, brief.scenarios)
-        if playbook:
-            verdict = Verdict(verdict="block", findings=[*verdict.findings, *playbook])
+        extra += scenario_violations(text, brief.scenarios)
+    if extra:
+        held = [f.model_copy(update={"severity": "block"}) for f in extra]
+        verdict = Verdict(verdict="block", findings=[*verdict.findings, *held])
     return verdict
+
+
+def grounding_findings(text: str, brief: Brief) -> list[Finding]:
+    """Figures no source backs, and deposits called 理财产品, in ``text`` (a draft of ``brief``)."""
+    from copilot.knowledge import product_catalog
+
+    sheets = [
+        " ".join([p.name, p.short_name, p.risk_level, p.benchmark, p.benchmark_basis, p.term])
+        for p in (*brief.products, *brief.alternatives)
+    ]
+    asked = [brief.message, *(t.text for t in brief.history if t.role == "customer")]
+    sources = [*(s.hit.text for s in brief.sources), *sheets, brief.persona.sign_off]
+    catalog = product_catalog()
+    deposits = [n for p in catalog.values() if p.product_type == "deposit" for n in (p.name, *p.aliases)]
+    return [*ungrounded_findings(text, sources, " ".join(asked)), *product_type_findings(text, deposits)]
 
 
 def inbound_notes(message: str, segment: str | None) -> list[Finding]:

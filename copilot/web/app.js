@@ -20,6 +20,7 @@
   const CHANNEL = { group: "客户群群发", moments: "客户朋友圈", one_to_one: "一对一群发" };
   const FORMAT = { text: "文字", image: "图片/海报", video: "短视频", link: "H5 链接", miniprogram: "小程序" };
   const WEEKDAY = ["周一", "周二", "周三", "周四", "周五", "周六", "周日"];
+  const MAX_TURNS = 6; // three exchanges; the API accepts up to 20 turns
 
   const state = {
     token: sessionStorage.getItem(TOKEN_KEY) || "",
@@ -27,6 +28,7 @@
     options: null,
     externalUserId: null, // from WeCom's getCurExternalContact, only inside the sidebar
     draft: null, // the final Draft of the current conversation
+    turns: [], // earlier turns of this conversation ({role: customer|rm, text}), sent as history
     editing: false,
     actionDone: false,
     plan: null,
@@ -353,7 +355,21 @@
       },
       product_codes: product ? [product] : [],
       external_userid: state.externalUserId,
+      // The last turns, so a follow-up such as "那它能随时取吗？" is read against the previous answer.
+      history: state.turns.slice(-MAX_TURNS),
     };
+  }
+
+  function rememberTurn(message, draft) {
+    state.turns.push({ role: "customer", text: message }, { role: "rm", text: draft.draft });
+    state.turns = state.turns.slice(-MAX_TURNS);
+    updateTurns();
+  }
+
+  function updateTurns() {
+    const n = state.turns.length / 2;
+    $("turns").textContent = n ? `接续上文（已有 ${n} 轮对话）` : "";
+    show($("new-chat-btn"), n > 0);
   }
 
   function resetResult() {
@@ -403,6 +419,7 @@
           } else if (event === "final") {
             gotFinal = true;
             renderDraft(data);
+            rememberTurn(body.message, data);
           }
         });
         if (gotFinal) setStatus($("draft-status"), "");
@@ -444,6 +461,20 @@
       } catch (_) {
         setStatus($("action-status"), "复制失败，请手动选择文字复制。", "error");
       }
+    });
+
+    $("new-chat-btn").addEventListener("click", () => {
+      state.turns = [];
+      updateTurns();
+      $("message").value = "";
+      $("message").focus();
+    });
+    let segment = $("segment").value;
+    $("segment").addEventListener("change", () => {
+      if ($("segment").value === segment) return;
+      segment = $("segment").value;
+      state.turns = []; // another customer group: the earlier turns are not this conversation
+      updateTurns();
     });
 
     $("send-btn").addEventListener("click", () => act(state.editing ? "edited" : "sent"));

@@ -1,0 +1,150 @@
+"""What a customer's question is about: the products it names and the needs it expresses.
+
+Products are named by code, by title or by a short form declared in the product sheet's front
+matter (``aliases``: 月月盈, 天天利 …); needs expressed in words (随时取 → liquidity, 银行倒闭 →
+deposit insurance) come from ``prompts/needs.yaml``. A follow-up that names nothing but points back
+("那它能随时取吗？") is about the product of the latest earlier turn that named one.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from copilot.config import Settings
+from copilot.knowledge import Product, product_catalog
+
+# Words that point back at something said before; a message with one and no product of its own
+# is about the previous turn's product.
+_POINTS_BACK = re.compile(r"它|这个|这款|那个|那款|这只|那只|这种|该产品|上面说的|刚才说的|刚说的")
+_CODE = re.compile(r"QH-[A-Z]{2,4}(?:-[A-Z0-9]{1,4}){1,3}", re.I)
+_ISSUER = re.compile(r"^(青禾理财|青禾代销|青禾银行|青禾信用卡|青禾)\s*")
+
+
+class NeedsFileError(ValueError):
+    """``prompts/needs.yaml`` cannot be read; names the file and the problem."""
+
+
+class Need(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(min_length=1)
+    name: str = Field(min_length=1)
+    phrases: tuple[str, ...] = Field(min_length=1)
+    products: tuple[str, ...] = ()
+    passages: tuple[str, ...] = ()
+    segments: tuple[str, ...] = ()
+    query: str = ""
+
+    def applies_to(self, segment: str) -> bool:
+        return not self.segments or segment in self.segments
+
+
+class _NeedsFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    needs: list[Need]
+
+
+@dataclass(frozen=True)
+class Topics:
+    """What the question is about, in the order the customer said it."""
+
+    products: tuple[str, ...] = ()  # codes named in the message (or, for a follow-up, before it)
+    needs: tuple[Need, ...] = ()
+    from_history: bool = False  # the products came from an earlier turn ("它")
+
+    @property
+    def implied_products(self) -> tuple[str, ...]:
+        """Products the needs point to that the customer did not name, first need first."""
+        seen = list(self.products)
+        for need in self.needs:
+            seen += [c for c in need.products if c not in seen]
+        return tuple(seen[len(self.products) :])
+
+    @property
+    def passages(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(p for n in self.needs for p in n.passages))
+
+    @property
+    def query_terms(self) -> str:
+        return " ".join(n.query for n in self.needs if n.query)
+
+    @property
+    def empty(self) -> bool:
+        return not self.products and not self.needs
+
+
+def fold(text: str) -> str:
+    return unicodedata.normalize("NFKC", text)
+
+
+def names_of(product: Product) -> tuple[str, ...]:
+    """Every name a message may use for a product: its aliases and its title without the issuer."""
+    title = _ISSUER.sub("", product.name).strip()
+    return tuple(n for n in dict.fromkeys([*product.aliases, title, product.name]) if len(n) >= 2)
+
+
+def products_named(text: str, catalog: dict[str, Product]) -> tuple[str, ...]:
+    """Product codes named in ``text`` by code or name, in the order they appear."""
+    plain = fold(text)
+    upper = plain.upper()
+    found: dict[str, int] = {}
+    for code, product in catalog.items():
+        spots = [upper.find(code)] + [plain.find(n) for n in names_of(product)]
+        spots = [i for i in spots if i >= 0]
+        if spots:
+            found[code] = min(spots)
+    for m in _CODE.finditer(upper):
+        found.setdefault(m.group(0), m.start())
+    return tuple(sorted(found, key=found.__getitem__))
+
+
+def needs_in(text: str, needs: Sequence[Need], segment: str) -> tuple[Need, ...]:
+    plain = fold(text)
+    hits = [(min(plain.find(p) for p in n.phrases if p in plain), i, n)
+            for i, n in enumerate(needs) if n.applies_to(segment) and any(p in plain for p in n.phrases)]  # fmt: skip
+    return tuple(n for _, _, n in sorted(hits, key=lambda h: (h[0], h[1])))
+
+
+def find_topics(message: str, segment: str, settings: Settings, history: Sequence[str] = ()) -> Topics:
+    """Products and needs of ``message``; ``history`` is the earlier turns' texts, oldest first."""
+    catalog = product_catalog(settings.knowledge_dir)
+    needs = needs_in(message, load_needs(settings.prompts_dir), segment)
+    products = products_named(message, catalog)
+    if products or not _POINTS_BACK.search(fold(message)):
+        return Topics(products=products, needs=needs)
+    for turn in reversed(history):
+        earlier = products_named(turn, catalog)
+        if earlier:
+            return Topics(products=earlier[:1], needs=needs, from_history=True)
+    return Topics(needs=needs)
+
+
+def load_needs(prompts_dir: Path) -> tuple[Need, ...]:
+    path = prompts_dir / "needs.yaml"
+    try:
+        mtime = path.stat().st_mtime_ns
+    except OSError:
+        return ()  # no needs file: products by name still work
+    return _read_needs(str(path), mtime)
+
+
+@lru_cache(maxsize=8)
+def _read_needs(path: str, mtime_ns: int) -> tuple[Need, ...]:
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        return tuple(_NeedsFile.model_validate(data).needs)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise NeedsFileError(f"{path}: 无法读取需求词表：{exc}") from exc
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise NeedsFileError(f"{path} [{where}]: {first['msg']}") from exc
