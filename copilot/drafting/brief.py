@@ -72,6 +72,7 @@ class Brief:
     script: ChosenScript | None = None
     notes: tuple[Finding, ...] = ()
     topics: Topics = field(default_factory=Topics)  # what the question is about (products by name, needs in words)
+    deposit_names: tuple[str, ...] = ()  # every name of a deposit in the catalogue (never a 理财产品)
     theme: str = ""  # post
     post_brief: str = ""  # post: the operator's brief, written for customers
 

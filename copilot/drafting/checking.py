@@ -45,17 +45,14 @@ def check_draft(text: str, brief: Brief, *, model: bool = False) -> Verdict:
 
 def grounding_findings(text: str, brief: Brief) -> list[Finding]:
     """Figures no source backs, and deposits called 理财产品, in ``text`` (a draft of ``brief``)."""
-    from copilot.knowledge import product_catalog
-
     sheets = [
         " ".join([p.name, p.short_name, p.risk_level, p.benchmark, p.benchmark_basis, p.term])
         for p in (*brief.products, *brief.alternatives)
     ]
     asked = [brief.message, *(t.text for t in brief.history if t.role == "customer")]
     sources = [*(s.hit.text for s in brief.sources), *sheets, brief.persona.sign_off]
-    catalog = product_catalog()
-    deposits = [n for p in catalog.values() if p.product_type == "deposit" for n in (p.name, *p.aliases)]
-    return [*ungrounded_findings(text, sources, " ".join(asked)), *product_type_findings(text, deposits)]
+    found = ungrounded_findings(text, sources, " ".join(asked))
+    return [*found, *product_type_findings(text, brief.deposit_names)]
 
 
 def inbound_notes(message: str, segment: str | None) -> list[Finding]:

@@ -74,6 +74,11 @@ def _needed(topics: Topics, segment: str, ceiling: str, settings: Settings) -> l
     return fit[:MAX_NEEDED]
 
 
+def _deposit_names(settings: Settings) -> tuple[str, ...]:
+    catalog = product_catalog(settings.knowledge_dir)
+    return tuple(n for p in catalog.values() if p.product_type == "deposit" for n in (p.name, *p.aliases))
+
+
 def _number_sources(retrieved: Retrieved, scope: Scope) -> tuple[tuple[Source, ...], ChosenScript | None]:
     """Number the passages [1]..[n]: product sheets first (facts), the script, the sheets of the
     alternatives the draft names, then investor education and the rest."""
@@ -179,6 +184,7 @@ def prepare_reply(req: DraftRequest, settings: Settings) -> tuple[Brief, dict[st
         script=script,
         notes=tuple(inbound),
         topics=topics,
+        deposit_names=_deposit_names(settings),
     )
     brief = replace(brief, notes=(*inbound, *request_notes(brief)))
     return _vetted(brief, settings), timings
@@ -221,5 +227,6 @@ def prepare_post(
         script=script,
         theme=theme.strip(),
         post_brief=post_brief.strip(),
+        deposit_names=_deposit_names(settings),
     )
     return _vetted(brief, settings), timings
