@@ -9,13 +9,16 @@ from typing import Any
 import jinja2
 
 from copilot.config import Settings
+from copilot.domain import RMProfile
 from copilot.drafting.cleanup import truncate_at_sentence
-from copilot.drafting.personas import Persona, PromptContentError
+from copilot.drafting.personas import Persona, PromptContentError, load_persona, load_rm_profile
 from copilot.drafting.scripts import script_wording
+from copilot.drafting.sources import common_bigrams, topical_overlap
 from copilot.drafting.task import Source, WritingTask
 
 SCRIPT_EXCERPT_CHARS = 150
 MODEL_SOURCES = 3
+MIN_SOURCE_OVERLAP = 2  # topical bigrams an education passage shares with the question to be shown
 _EMOJI_RULES = {
     "none": "不用表情符号。",
     "sparing": "表情符号最多一个。",
@@ -70,14 +73,24 @@ def customer_line(task: WritingTask) -> str:
     return "；".join(parts)
 
 
+def fixed_system_prompt(persona: Persona, rm: RMProfile, settings: Settings) -> str:
+    """The part of the system prompt that depends only on the segment and the RM: the cached prefix."""
+    return render("system.md.j2", settings, rm=rm, persona=persona, emoji_rule=emoji_rule(persona))
+
+
 def render_system(task: WritingTask, settings: Settings) -> str:
-    return render(
-        "system.md.j2",
-        settings,
-        rm=task.rm,
-        persona=task.persona,
-        emoji_rule=emoji_rule(task.persona),
-    )
+    return fixed_system_prompt(task.persona, task.rm, settings)
+
+
+def warm_up_messages(settings: Settings) -> list[list[tuple[str, str]]]:
+    """One short chat per persona whose system message starts like every real draft's, so a model
+    server can read (and cache) each segment's fixed prefix before the first RM asks."""
+    rm = load_rm_profile(settings)
+    segments = sorted(p.stem for p in (settings.prompts_dir / "personas").glob("*.yaml"))
+    return [
+        [("system", fixed_system_prompt(load_persona(seg, settings), rm, settings) + "\n"), ("human", "您好")]
+        for seg in segments
+    ]
 
 
 def _script_excerpt(task: WritingTask, settings: Settings) -> str:
@@ -96,10 +109,33 @@ def _script_excerpt(task: WritingTask, settings: Settings) -> str:
 CUSTOMER_FACING = ("product", "education")
 
 
-def model_sources(task: WritingTask) -> list[Source]:
-    """The numbered sources a model is shown: product facts and investor education (one approved
-    script is shown whole, as the wording to follow)."""
-    return [s for s in task.sources if s.hit.doc_type in CUSTOMER_FACING][:MODEL_SOURCES]
+def model_sources(task: WritingTask, settings: Settings) -> list[Source]:
+    """The numbered sources a model is shown: only what the answer needs (one approved script is
+    shown whole, as the wording to follow).
+
+    Every passage costs the RM time: the embedded model reads a prompt at ~100 tokens/s on two
+    cores, so an off-topic passage (a card's 逾期 note beside a coupon complaint) adds ~0.7 s to
+    the first token and gives a 1.5B model something wrong to copy. Product sheets are shown for
+    products the draft may offer (an unsuitable or expired product's sheet invites the model to
+    describe it; its facts are stated by the pipeline); investor education only when it shares
+    topical words with the question or the scenario's education topic.
+    """
+    offered = {p.code for p in task.products if p.suits(task.ceiling) and not p.expired}
+    offered |= {a.code for a in task.alternatives}
+    question = " ".join([task.message, task.theme, task.brief, *(s.education for s in task.scenarios)])
+    common = common_bigrams(settings)
+    shown: list[Source] = []
+    for s in task.sources:
+        hit = s.hit
+        if hit.doc_type == "product":
+            keep = hit.product_code.upper() in offered
+        elif hit.doc_type == "education":
+            keep = topical_overlap(question, f"{hit.title}{s.snippet}", common) >= MIN_SOURCE_OVERLAP
+        else:
+            keep = False
+        if keep:
+            shown.append(s)
+    return shown[:MODEL_SOURCES]
 
 
 def render_messages(task: WritingTask, settings: Settings) -> list[tuple[str, str]]:
@@ -112,7 +148,7 @@ def render_messages(task: WritingTask, settings: Settings) -> list[tuple[str, st
     common = {
         "rm": task.rm,
         "persona": task.persona,
-        "sources": model_sources(task),
+        "sources": model_sources(task, settings),
         "script_excerpt": _script_excerpt(task, settings),
         # what the checker objected to last time, as plain words to avoid: a 1.5B model copies
         # a rule's explanation into the draft but can follow "don't say X"
