@@ -121,6 +121,12 @@ def summary(runs: list[dict]) -> dict[str, Any]:
     }
 
 
+def token_summary(tokens: list[dict]) -> dict[str, float]:
+    beyond = [t["beyond_fixed"] for t in tokens]
+    return {"prompt_p50": pct([t["prompt"] for t in tokens], 0.5), "beyond_p50": pct(beyond, 0.5),
+            "beyond_p95": pct(beyond, 0.95)}  # fmt: skip
+
+
 def comparison_table(before: dict | None, after: dict) -> list[str]:
     cols = [("before", before), ("after", after)] if before else [("after", after)]
     head = "| | " + " | ".join(f"{name} p50 | {name} p95" for name, _ in cols) + " | target |"
@@ -128,6 +134,11 @@ def comparison_table(before: dict | None, after: dict) -> list[str]:
     for key, label in (("first_token", "first token (s)"), ("total", "whole draft (s)")):
         cells = " | ".join(f"{s[key + '_p50']:.2f} | **{s[key + '_p95']:.2f}**" for _, s in cols)
         lines.append(f"| {label} | {cells} | p95 ≤ {TARGETS[key]:.0f} |")
+    lines.append(
+        "| prompt tokens read before the first token (all cases) | "
+        + " | ".join(f"{s['beyond_p50']:.0f} | {s['beyond_p95']:.0f}" for _, s in cols)
+        + " | of a prompt of ~" + " / ".join(f"{s['prompt_p50']:.0f}" for _, s in cols) + " |"
+    )
     rows = [
         ("model tokens written (median)", lambda s: f"{s['tokens_out_median']:.0f}"),
         ("decode tokens/s (median)", lambda s: f"{s['tokens_per_s_median']:.1f}"),
@@ -204,6 +215,32 @@ def run_case(case: Case, writer: str, settings: Any) -> dict:
     }
 
 
+def prompt_tokens(base: str, settings: Any) -> list[dict]:
+    """Tokens in each case's model prompt, and beyond the fixed system prompt that a warm prompt
+    cache already holds: what the model must read before its first token. Load-independent."""
+    import httpx
+
+    from copilot.drafting.pipeline import _prepare_reply
+    from copilot.drafting.prompting import render_messages, render_system
+
+    roles = {"system": "system", "human": "user", "ai": "assistant"}
+
+    def count(messages: list[tuple[str, str]]) -> int:
+        chat = [{"role": roles[r], "content": c} for r, c in messages]
+        prompt = httpx.post(f"{base}/apply-template", json={"messages": chat}, timeout=60).json()["prompt"]
+        body = {"content": prompt, "parse_special": True}
+        return len(httpx.post(f"{base}/tokenize", json=body, timeout=60).json()["tokens"])
+
+    out = []
+    for case in CASES:
+        task = _prepare_reply(_request(case), settings, {})
+        messages = render_messages(task, settings)
+        fixed = count([("system", render_system(task, settings))]) - 2  # "<|im_end|>\n" closes it
+        total = count(messages)
+        out.append({"case": case.label, "prompt": total, "beyond_fixed": total - fixed})
+    return out
+
+
 def worker(tree: Path, data_dir: Path, embedding_threads: int, template_rounds: int) -> None:
     """Serve requests for one checkout: "case <i>" runs CASES[i] with the local model."""
     sys.path.insert(0, str(tree))
@@ -230,6 +267,7 @@ def worker(tree: Path, data_dir: Path, embedding_threads: int, template_rounds: 
         "startup_s": round(started, 2),
         "warm_up_s": round(getattr(server, "warm_up_s", 0.0), 2),
         "template": template,
+        "tokens": prompt_tokens(server.base_url.removesuffix("/v1"), settings),
     }
     print(json.dumps(ready, ensure_ascii=False), flush=True)
     for line in sys.stdin:
@@ -296,6 +334,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--before-ref", default=BEFORE_REF, help="git ref of the code before ('none' = skip)")
     ap.add_argument("--rounds", type=int, default=1, help="passes over the cases with the local model")
+    ap.add_argument("--limit", type=int, default=len(CASES), help="time only the first N cases")
     ap.add_argument("--template-rounds", type=int, default=1, help="template-writer passes (overhead table)")
     ap.add_argument("--json", type=Path, default=ROOT / "out" / "bench-drafting.json", help="write all runs here")
     ap.add_argument("--show", action="store_true", help="print each local draft")
@@ -320,8 +359,9 @@ def main() -> None:
         ready = {name: w.read() for name, w in workers.items()}
         runs: dict[str, list[dict]] = {name: [] for name in workers}
         order = list(workers)
-        for n in range(args.rounds * len(CASES)):
-            i = n % len(CASES)
+        cases = max(1, min(args.limit, len(CASES)))
+        for n in range(args.rounds * cases):
+            i = n % cases
             for name in order if n % 2 == 0 else order[::-1]:  # ABBA: drift in load hits both alike
                 r = workers[name].run(i)
                 runs[name].append(r)
@@ -332,7 +372,7 @@ def main() -> None:
         for w in workers.values():
             w.close()
     load_end = os.getloadavg()
-    stats = {name: summary(rs) for name, rs in runs.items()}
+    stats = {name: {**summary(rs), **token_summary(ready[name]["tokens"])} for name, rs in runs.items()}
     label = f"before ({args.before_ref}) vs after" if "before" in runs else "this checkout"
     print(
         f"## Local model: {label}, {len(runs['after'])} requests each, one at a time\n\n"
@@ -361,7 +401,8 @@ def main() -> None:
         "load_average": {"start": load_start, "end": load_end},
         "cpus": os.cpu_count(),
         "elapsed_s": round(elapsed, 1),
-        "ready": {n: {k: v for k, v in r.items() if k != "template"} for n, r in ready.items()},
+        "ready": {n: {k: v for k, v in r.items() if k not in ("template", "tokens")} for n, r in ready.items()},
+        "prompt_tokens": {n: r["tokens"] for n, r in ready.items()},
         "summary": stats,
         "runs": runs,
         "template": template,

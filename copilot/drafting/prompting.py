@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -13,12 +14,15 @@ from copilot.domain import RMProfile
 from copilot.drafting.cleanup import truncate_at_sentence
 from copilot.drafting.personas import Persona, PromptContentError, load_persona, load_rm_profile
 from copilot.drafting.scripts import script_wording
-from copilot.drafting.sources import common_bigrams, topical_overlap
+from copilot.drafting.sources import common_bigrams, snippet, topical_overlap
 from copilot.drafting.task import Source, WritingTask
 
 SCRIPT_EXCERPT_CHARS = 150
 MODEL_SOURCES = 3
 MIN_SOURCE_OVERLAP = 2  # topical bigrams an education passage shares with the question to be shown
+# Passages and the script excerpt a model reads, in characters (~1.5 a token): ~220 tokens, ~2 s.
+MODEL_CONTEXT_CHARS = 330
+MODEL_SNIPPET_CHARS = 70
 _EMOJI_RULES = {
     "none": "不用表情符号。",
     "sparing": "表情符号最多一个。",
@@ -109,16 +113,17 @@ def _script_excerpt(task: WritingTask, settings: Settings) -> str:
 CUSTOMER_FACING = ("product", "education")
 
 
-def model_sources(task: WritingTask, settings: Settings) -> list[Source]:
-    """The numbered sources a model is shown: only what the answer needs (one approved script is
-    shown whole, as the wording to follow).
+def model_sources(task: WritingTask, settings: Settings, room: int = MODEL_CONTEXT_CHARS) -> list[Source]:
+    """The numbered sources a model is shown: only what the answer needs, within ``room``
+    characters (one approved script is shown whole, as the wording to follow).
 
-    Every passage costs the RM time: the embedded model reads a prompt at ~100 tokens/s on two
-    cores, so an off-topic passage (a card's 逾期 note beside a coupon complaint) adds ~0.7 s to
-    the first token and gives a 1.5B model something wrong to copy. Product sheets are shown for
-    products the draft may offer (an unsuitable or expired product's sheet invites the model to
-    describe it; its facts are stated by the pipeline); investor education only when it shares
-    topical words with the question or the scenario's education topic.
+    Every character costs the RM time: the embedded model reads a prompt at ~100 tokens/s (~1.5
+    characters a token) on two cores, so an off-topic passage (a card's 逾期 note beside a coupon
+    complaint) adds ~0.7 s to the first token and gives a 1.5B model something wrong to copy.
+    Product sheets are shown for products the draft may offer (an unsuitable or expired product's
+    sheet invites the model to describe it; its facts are stated by the pipeline); investor
+    education only when it shares topical words with the question or the scenario's education
+    topic. Each passage is cut to the sentences nearest the question.
     """
     offered = {p.code for p in task.products if p.suits(task.ceiling) and not p.expired}
     offered |= {a.code for a in task.alternatives}
@@ -133,9 +138,17 @@ def model_sources(task: WritingTask, settings: Settings) -> list[Source]:
             keep = topical_overlap(question, f"{hit.title}{s.snippet}", common) >= MIN_SOURCE_OVERLAP
         else:
             keep = False
-        if keep:
-            shown.append(s)
-    return shown[:MODEL_SOURCES]
+        if not keep:
+            continue
+        short = replace(s, snippet=snippet(hit.text, question, MODEL_SNIPPET_CHARS) or s.snippet)
+        cost = len(short.label) + len(short.snippet)
+        if shown and cost > room:
+            break
+        shown.append(short)
+        room -= cost
+        if len(shown) == MODEL_SOURCES:
+            break
+    return shown
 
 
 def render_messages(task: WritingTask, settings: Settings) -> list[tuple[str, str]]:
@@ -145,11 +158,12 @@ def render_messages(task: WritingTask, settings: Settings) -> list[tuple[str, st
     customer's words are the user turn, as in any chat, so a small model answers the customer
     instead of replying to its instructions. Earlier turns become user/assistant turns.
     """
+    excerpt = _script_excerpt(task, settings)
     common = {
         "rm": task.rm,
         "persona": task.persona,
-        "sources": model_sources(task, settings),
-        "script_excerpt": _script_excerpt(task, settings),
+        "sources": model_sources(task, settings, MODEL_CONTEXT_CHARS - len(excerpt)),
+        "script_excerpt": excerpt,
         # what the checker objected to last time, as plain words to avoid: a 1.5B model copies
         # a rule's explanation into the draft but can follow "don't say X"
         "avoid_words": list(dict.fromkeys(f.text for f in task.feedback if f.text)),

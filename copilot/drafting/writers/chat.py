@@ -6,6 +6,7 @@ llama.cpp server is up and takes the single generation slot, so concurrent calle
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, nullcontext
@@ -28,7 +29,13 @@ SEED = 7
 RETRY_TEMPERATURE_STEP = 0.4
 MAX_TOKENS = 220
 CHARS_PER_TOKEN = 1.4  # measured on this model's drafts: 1.33-1.53 Chinese characters a token
-SENTENCE_ENDS = "。！？!?"
+_SENTENCE_END = re.compile(r"[。！？!?](?:\[\d{1,2}\])*")  # a citation marker stays with its sentence
+
+
+def _last_sentence_end(text: str) -> int:
+    """The index just past the last sentence end in ``text`` (0 if none)."""
+    ends = [m.end() for m in _SENTENCE_END.finditer(text)]
+    return ends[-1] if ends else 0
 
 
 def output_chars(task: WritingTask, settings: Settings) -> int:
@@ -134,8 +141,9 @@ class ChatWriter:
                             stats.first_token_s = time.perf_counter() - t0
                         pieces += 1
                         written += len(text)
-                        yield text
-                        if written >= chars and text.rstrip()[-1:] in SENTENCE_ENDS:
+                        end = _last_sentence_end(text) if written >= chars else 0
+                        yield text[:end] if end else text
+                        if end:
                             # Enough for this channel and a sentence just ended: stop here. Closing
                             # the stream stops generation (llama.cpp, vLLM), so the RM does not wait
                             # for sentences the length fitting would drop anyway.
