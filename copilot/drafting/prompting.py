@@ -20,8 +20,8 @@ from copilot.drafting.task import Source, WritingTask
 SCRIPT_EXCERPT_CHARS = 150
 MODEL_SOURCES = 3
 MIN_SOURCE_OVERLAP = 2  # topical bigrams an education passage shares with the question to be shown
-# Passages and the script excerpt a model reads, in characters (~1.5 a token): ~220 tokens, ~2 s.
-MODEL_CONTEXT_CHARS = 330
+# Passages and the script excerpt a model reads, in characters (~1.5 a token): ~170 tokens, ~1.7 s.
+MODEL_CONTEXT_CHARS = 260
 MODEL_SNIPPET_CHARS = 70
 _EMOJI_RULES = {
     "none": "不用表情符号。",
