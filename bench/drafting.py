@@ -122,6 +122,8 @@ def summary(runs: list[dict]) -> dict[str, Any]:
 
 
 def token_summary(tokens: list[dict]) -> dict[str, float]:
+    if not tokens:
+        return {}
     beyond = [t["beyond_fixed"] for t in tokens]
     return {"prompt_p50": pct([t["prompt"] for t in tokens], 0.5), "beyond_p50": pct(beyond, 0.5),
             "beyond_p95": pct(beyond, 0.95)}  # fmt: skip
@@ -134,11 +136,12 @@ def comparison_table(before: dict | None, after: dict) -> list[str]:
     for key, label in (("first_token", "first token (s)"), ("total", "whole draft (s)")):
         cells = " | ".join(f"{s[key + '_p50']:.2f} | **{s[key + '_p95']:.2f}**" for _, s in cols)
         lines.append(f"| {label} | {cells} | p95 ≤ {TARGETS[key]:.0f} |")
-    lines.append(
-        "| prompt tokens read before the first token (all cases) | "
-        + " | ".join(f"{s['beyond_p50']:.0f} | {s['beyond_p95']:.0f}" for _, s in cols)
-        + " | of a prompt of ~" + " / ".join(f"{s['prompt_p50']:.0f}" for _, s in cols) + " |"
-    )
+    if all("beyond_p50" in s for _, s in cols):
+        lines.append(
+            "| prompt tokens read before the first token (all cases) | "
+            + " | ".join(f"{s['beyond_p50']:.0f} | {s['beyond_p95']:.0f}" for _, s in cols)
+            + " | of a prompt of ~" + " / ".join(f"{s['prompt_p50']:.0f}" for _, s in cols) + " |"
+        )
     rows = [
         ("model tokens written (median)", lambda s: f"{s['tokens_out_median']:.0f}"),
         ("decode tokens/s (median)", lambda s: f"{s['tokens_per_s_median']:.1f}"),
@@ -148,7 +151,7 @@ def comparison_table(before: dict | None, after: dict) -> list[str]:
         ("sendable with a guarantee finding", lambda s: f"{s['guarantee_in_sendable']}"),
     ]
     for label, cell in rows:
-        lines.append(f"| {label} | " + " | ".join(f"{cell(s)} | " for _, s in cols) + " |")
+        lines.append(f"| {label} | " + "".join(f"{cell(s)} | | " for _, s in cols) + " |")
     return lines
 
 
@@ -220,8 +223,12 @@ def prompt_tokens(base: str, settings: Any) -> list[dict]:
     cache already holds: what the model must read before its first token. Load-independent."""
     import httpx
 
-    from copilot.drafting.pipeline import _prepare_reply
-    from copilot.drafting.prompting import render_messages, render_system
+    try:  # private helpers: a version that renamed them is timed, just not counted
+        from copilot.drafting.pipeline import _prepare_reply
+        from copilot.drafting.prompting import render_messages, render_system
+    except ImportError as exc:
+        print(f"prompt tokens not counted: {exc}", file=sys.stderr)
+        return []
 
     roles = {"system": "system", "human": "user", "ai": "assistant"}
 
