@@ -373,7 +373,10 @@ def main() -> None:
                 r = workers[name].run(i)
                 runs[name].append(r)
                 if args.show:
-                    head = f"--- {name} {r['case']} [{r['writer']} {r['verdict']} retries={r['retries']}]"
+                    head = (
+                        f"--- {name} {r['case']} [{r['writer']} {r['verdict']} retries={r['retries']}] "
+                        f"first token {r['first_token_s']:.1f} s, whole {r['total_s']:.1f} s"
+                    )
                     print(f"{head}\n{r['draft']}\n")
     finally:
         for w in workers.values():
