@@ -44,6 +44,12 @@ class Settings(BaseSettings):
     local_model_port: int = 0  # 0 = pick a free port
     local_model_ctx: int = 4096
     local_model_threads: int = 2
+    # A model draft stops at the first sentence end past this many characters, per channel
+    # (capped by the persona's max_chars); the product facts are appended by the pipeline.
+    model_output_chars: dict[str, int] = Field(
+        default_factory=lambda: {"one_to_one": 120, "group": 140, "moments": 160}
+    )
+    local_model_warmup: bool = True  # read every persona's fixed prompt into the cache at start
 
     # --- service --------------------------------------------------------------------------------
     database_url: str = Field("", description="SQLAlchemy URL; empty = SQLite in data_dir")

@@ -246,3 +246,44 @@ def test_a_model_draft_on_nothing_it_was_shown_gets_no_invented_citation(
     d = draft_reply(_req("你好"), settings=endpoint_settings)
     assert d.writer == "openai"
     assert d.citations == [] and "[" not in d.draft
+
+
+def test_a_long_model_draft_is_stopped_at_a_sentence_end_past_the_channel_cap(
+    endpoint_settings: Settings, llm: FakeOpenAIServer
+) -> None:
+    """Decoding is the slow part on a CPU: a one-to-one draft stops at the first sentence end past
+    120 characters (settings.model_output_chars) instead of running to the persona's 160."""
+    first = "非常理解您的心情，定好闹钟准点去领却没领到，换谁都会着急，抱歉让您白忙一场。"  # 38
+    second = "券只能持卡人本人在青禾信用卡App里领取，客户经理和群管理员都拿不到、也留不了名额，所有人的规则都一样。"
+    third = "您可以在App权益页打开开抢提醒，下期放券前会准时通知您，也可以看看当天的其他权益栏目。"
+    reply = first + second + third + "另外提醒您这句不该出现在草稿里。"
+    # without the stop the last sentence would fit the persona's 160 characters and be kept
+    assert len(first + second) < 120 < len(first + second + third) < len(reply) <= 160
+    llm.reset(replies=[reply])
+    req = _req("券又没了！每次都抢不到，你们是不是骗人的？", segment="credit_card", risk=None)
+    d = draft_reply(req, settings=endpoint_settings)
+    assert d.writer == "openai" and d.sendable, d.fallback_reason
+    assert third.rstrip("。") in d.draft and "不该出现" not in d.draft
+    pieces = -(-len(reply) // llm.state.chunk_chars)
+    assert 0 < d.timings["tokens_out"] < pieces  # the stream was closed, not read to the end
+    (body,) = llm.state.requests
+    assert body.get("max_completion_tokens", body.get("max_tokens")) == int(120 / 1.4) + 30
+    # the control: with a cap past the persona's limit the whole reply is read and kept
+    llm.reset(replies=[reply])
+    wide = endpoint_settings.model_copy(update={"model_output_chars": {"one_to_one": 500}})
+    assert "不该出现" in draft_reply(req, settings=wide).draft
+
+
+def test_the_output_cap_is_per_channel(endpoint_settings: Settings) -> None:
+    from copilot.drafting.pipeline import _prepare_reply
+    from copilot.drafting.writers.chat import output_chars
+
+    def task(channel: str, segment: str):  # type: ignore[no-untyped-def]
+        req = DraftRequest(message="周三半价日几点开抢？", customer=CustomerProfile(segment=segment), channel=channel)
+        return _prepare_reply(req, endpoint_settings, {})
+
+    caps = endpoint_settings.model_output_chars
+    assert output_chars(task("one_to_one", "pension"), endpoint_settings) == caps["one_to_one"] == 120
+    assert output_chars(task("group", "pension"), endpoint_settings) == caps["group"] > 120
+    wide = endpoint_settings.model_copy(update={"model_output_chars": {"one_to_one": 500}})
+    assert output_chars(task("one_to_one", "credit_card"), wide) == 160  # never past the persona's limit

@@ -12,11 +12,12 @@ from __future__ import annotations
 import hashlib
 import importlib
 import importlib.util
+import logging
 import os
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -29,6 +30,9 @@ MODEL_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046
 MODEL_FILE = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
 MODEL_ALIAS = "qwen2.5-coder-1.5b-instruct"
 _CHUNK = 8 * 1024 * 1024
+PROMPT_CACHE_MIB = 256
+
+log = logging.getLogger("copilot.drafting.local_model")
 
 
 class LocalModelError(RuntimeError):
@@ -134,6 +138,8 @@ class LocalServer:
     model_path: Path
     started_in_s: float
     handle: object  # the xllamacpp.Server; kept referenced so the server stays up
+    warmed: threading.Event = field(default_factory=threading.Event)  # set when the warm-up is over
+    warm_up_s: float = 0.0
 
 
 _server: LocalServer | None = None
@@ -184,6 +190,11 @@ def local_server(settings: Settings) -> LocalServer:
         params.cpuparams.n_threads = settings.local_model_threads
         params.cpuparams_batch.n_threads = settings.local_model_threads
         params.cache_prompt = True  # system prompt + persona come first, so their KV is reused
+        # With one slot, llama.cpp keeps earlier prompts' KV in RAM and restores the one sharing
+        # the longest prefix: each segment's fixed prompt (~190 tokens, ~2 s to read) survives
+        # drafts for other segments. ~28 KB a token; 256 MiB holds ~20 drafts' prompts (the
+        # default, 8 GiB, is more than this machine has to spare).
+        params.cache_ram_mib = PROMPT_CACHE_MIB
         params.ui = False
         params.offline = True
         params.verbosity = 0
@@ -197,7 +208,55 @@ def local_server(settings: Settings) -> LocalServer:
         _server = LocalServer(
             base_url=f"{base}/v1", model_path=path, started_in_s=time.perf_counter() - t0, handle=handle
         )
+        if settings.local_model_warmup:
+            threading.Thread(target=warm_up, args=(_server, settings), name="local-model-warm-up", daemon=True).start()
+        else:
+            _server.warmed.set()
         return _server
+
+
+def warm_up(server: LocalServer, settings: Settings) -> None:
+    """Read every persona's fixed system prompt once, so no RM pays for it (or for paging the
+    weights in): one one-token chat per segment, each taking the generation slot like a draft.
+
+    Runs in the background after the server starts; a draft that arrives meanwhile waits for at
+    most one of these (~2 s). A failure is logged and ends the warm-up: it is an optimisation.
+    """
+    from copilot.drafting.prompting import warm_up_messages
+
+    t0 = time.perf_counter()
+    roles = {"system": "system", "human": "user", "ai": "assistant"}
+    try:
+        for messages in warm_up_messages(settings):
+            body = {
+                "model": MODEL_ALIAS,
+                "messages": [{"role": roles[r], "content": c} for r, c in messages],
+                "max_tokens": 1,
+                "temperature": 0.0,
+            }
+            with generation_turn(settings):
+                httpx.post(f"{server.base_url}/chat/completions", json=body, timeout=settings.llm_timeout_s)
+            time.sleep(0.05)  # let a waiting draft take the slot between two warm-ups
+    except (httpx.HTTPError, LocalModelError, ValueError) as exc:  # ValueError: a broken prompts/ file
+        log.warning("local model warm-up stopped: %s", exc)
+    finally:
+        server.warm_up_s = time.perf_counter() - t0
+        server.warmed.set()
+
+
+def start_local_model(settings: Settings) -> threading.Thread:
+    """Start (and warm) the embedded model in the background, e.g. when the service starts, so the
+    first RM does not wait for it. Errors surface on the first draft, as with a lazy start."""
+
+    def run() -> None:
+        try:
+            local_server(settings)
+        except LocalModelError as exc:
+            log.warning("local model not started: %s", exc)
+
+    thread = threading.Thread(target=run, name="local-model-start", daemon=True)
+    thread.start()
+    return thread
 
 
 class GenerationQueueFull(LocalModelError):

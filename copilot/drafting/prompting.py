@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -9,14 +10,21 @@ from typing import Any
 import jinja2
 
 from copilot.config import Settings
+from copilot.domain import RMProfile
 from copilot.drafting.attempts import Attempt
+from copilot.drafting.bigram_stats import knowledge_common_bigrams, topical_overlap
 from copilot.drafting.brief import Brief, Source
 from copilot.drafting.cleanup import truncate_at_sentence
-from copilot.drafting.personas import Persona, PromptContentError
+from copilot.drafting.personas import Persona, PromptContentError, load_persona, load_rm_profile
 from copilot.drafting.scripts import script_wording
+from copilot.drafting.snippets import snippet
 
 SCRIPT_EXCERPT_CHARS = 150
 MODEL_SOURCES = 3
+MIN_SOURCE_OVERLAP = 2  # topical bigrams an education passage shares with the question to be shown
+# Passages and the script excerpt a model reads, in characters (~1.5 a token): ~170 tokens, ~1.7 s.
+MODEL_CONTEXT_CHARS = 260
+MODEL_SNIPPET_CHARS = 70
 _EMOJI_RULES = {
     "none": "不用表情符号。",
     "sparing": "表情符号最多一个。",
@@ -71,14 +79,24 @@ def customer_line(task: Brief) -> str:
     return "；".join(parts)
 
 
+def fixed_system_prompt(persona: Persona, rm: RMProfile, settings: Settings) -> str:
+    """The part of the system prompt that depends only on the segment and the RM: the cached prefix."""
+    return render("system.md.j2", settings, rm=rm, persona=persona, emoji_rule=emoji_rule(persona))
+
+
 def render_system(task: Brief, settings: Settings) -> str:
-    return render(
-        "system.md.j2",
-        settings,
-        rm=task.rm,
-        persona=task.persona,
-        emoji_rule=emoji_rule(task.persona),
-    )
+    return fixed_system_prompt(task.persona, task.rm, settings)
+
+
+def warm_up_messages(settings: Settings) -> list[list[tuple[str, str]]]:
+    """One short chat per persona whose system message starts like every real draft's, so a model
+    server can read (and cache) each segment's fixed prefix before the first RM asks."""
+    rm = load_rm_profile(settings)
+    segments = sorted(p.stem for p in (settings.prompts_dir / "personas").glob("*.yaml"))
+    return [
+        [("system", fixed_system_prompt(load_persona(seg, settings), rm, settings) + "\n"), ("human", "您好")]
+        for seg in segments
+    ]
 
 
 def _script_excerpt(task: Brief, attempt: Attempt, settings: Settings) -> str:
@@ -97,10 +115,40 @@ def _script_excerpt(task: Brief, attempt: Attempt, settings: Settings) -> str:
 CUSTOMER_FACING = ("product", "education")
 
 
-def model_sources(task: Brief) -> list[Source]:
-    """The numbered sources a model is shown: product facts and investor education (one approved
-    script is shown whole, as the wording to follow)."""
-    return [s for s in task.sources if s.hit.doc_type in CUSTOMER_FACING][:MODEL_SOURCES]
+def model_sources(task: Brief, settings: Settings, room: int = MODEL_CONTEXT_CHARS) -> list[Source]:
+    """The numbered sources a model is shown: only what the answer needs, within ``room``
+    characters (one approved script is shown whole, as the wording to follow).
+
+    Every character costs the RM time: the embedded model reads a prompt at ~100 tokens/s (~1.5
+    characters a token) on two cores, so an off-topic passage adds ~0.7 s to the first token and
+    gives a 1.5B model something wrong to copy. Product sheets are shown for products the draft may
+    offer (an unsuitable or expired product's facts are stated by the pipeline); investor education
+    only when it shares topical words with the question or the scenario's education topic. Each
+    passage is cut to the sentences nearest the question.
+    """
+    offered = set(task.offered_codes())
+    question = " ".join([task.message, task.theme, task.post_brief, *(s.education for s in task.scenarios)])
+    common = knowledge_common_bigrams(settings)
+    shown: list[Source] = []
+    for s in task.sources:
+        hit = s.hit
+        if hit.doc_type == "product":
+            keep = hit.product_code.upper() in offered
+        elif hit.doc_type == "education":
+            keep = topical_overlap(question, f"{hit.title}{s.snippet}", common) >= MIN_SOURCE_OVERLAP
+        else:
+            keep = False
+        if not keep:
+            continue
+        short = replace(s, snippet=snippet(hit.text, question, MODEL_SNIPPET_CHARS) or s.snippet)
+        cost = len(short.label) + len(short.snippet)
+        if shown and cost > room:
+            break
+        shown.append(short)
+        room -= cost
+        if len(shown) == MODEL_SOURCES:
+            break
+    return shown
 
 
 def render_messages(task: Brief, attempt: Attempt, settings: Settings) -> list[tuple[str, str]]:
@@ -110,11 +158,12 @@ def render_messages(task: Brief, attempt: Attempt, settings: Settings) -> list[t
     customer's words are the user turn, as in any chat, so a small model answers the customer
     instead of replying to its instructions. Earlier turns become user/assistant turns.
     """
+    excerpt = _script_excerpt(task, attempt, settings)
     common = {
         "rm": task.rm,
         "persona": task.persona,
-        "sources": model_sources(task),
-        "script_excerpt": _script_excerpt(task, attempt, settings),
+        "sources": model_sources(task, settings, MODEL_CONTEXT_CHARS - len(excerpt)),
+        "script_excerpt": excerpt,
         # what the checker objected to last time, as plain words to avoid: a 1.5B model copies
         # a rule's explanation into the draft but can follow "don't say X"
         "avoid_words": list(attempt.avoid_words),
