@@ -57,7 +57,8 @@ def test_warm_up_reads_the_prefix_every_draft_of_the_segment_starts_with(kb_sett
     prefixes = [chat[0][1] for chat in chats]
     assert len(set(prefixes)) == len(prefixes)  # one per segment, nothing read twice
     for message, segment in (("券又没了！", "credit_card"), ("这个养老理财保本吗？", "pension")):
-        system = render_messages(_task(kb_settings, message, segment), kb_settings)[0][1]
+        task = _task(kb_settings, message, segment)
+        system = render_messages(task, first_attempt("local", task.script is not None), kb_settings)[0][1]
         own = prefixes[personas.index(segment)]
         assert system.startswith(own) and len(own) > 150
         assert sum(system.startswith(p) for p in prefixes) == 1

@@ -275,12 +275,12 @@ def test_a_long_model_draft_is_stopped_at_a_sentence_end_past_the_channel_cap(
 
 
 def test_the_output_cap_is_per_channel(endpoint_settings: Settings) -> None:
-    from copilot.drafting.pipeline import _prepare_reply
+    from copilot.drafting.prepare import prepare_reply
     from copilot.drafting.writers.chat import output_chars
 
     def task(channel: str, segment: str):  # type: ignore[no-untyped-def]
         req = DraftRequest(message="周三半价日几点开抢？", customer=CustomerProfile(segment=segment), channel=channel)
-        return _prepare_reply(req, endpoint_settings, {})
+        return prepare_reply(req, endpoint_settings)[0]
 
     caps = endpoint_settings.model_output_chars
     assert output_chars(task("one_to_one", "pension"), endpoint_settings) == caps["one_to_one"] == 120
