@@ -6,12 +6,14 @@ programs; ``detail`` carries whatever helps fix the request (field errors, limit
 
 from __future__ import annotations
 
+import errno
 import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
 
@@ -98,6 +100,49 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     return error_response(422, "invalid_input", f"输入内容不符合要求：{names}。", fields)
 
 
+# Retry-After for a database that went away: a restart or a fail-over takes seconds, not minutes.
+STORAGE_RETRY_AFTER_S = 10
+_DISK_FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+
+
+def _is_disk_full(exc: BaseException) -> bool:
+    if isinstance(exc, OSError) and exc.errno in _DISK_FULL_ERRNOS:
+        return True
+    text = str(getattr(exc, "orig", exc)).lower()
+    return "disk is full" in text or "no space left" in text or "file too large" in text
+
+
+def storage_error(exc: BaseException) -> JSONResponse:
+    """A database that cannot be reached or a disk that is full: nothing was recorded, so the
+    request did not take effect (the audit append is one transaction). 503, never a 500."""
+    if _is_disk_full(exc):
+        return error_response(
+            503,
+            "storage_full",
+            "服务器存储空间已满，本次操作未生效、未留痕。请联系管理员清理磁盘后重试。",
+            None,
+            {"Retry-After": "60"},
+        )
+    return error_response(
+        503,
+        "storage_unavailable",
+        f"审计数据库暂时无法连接，本次操作未生效、未留痕。请约 {STORAGE_RETRY_AFTER_S} 秒后重试。",
+        {"retry_after_s": STORAGE_RETRY_AFTER_S},
+        {"Retry-After": str(STORAGE_RETRY_AFTER_S)},
+    )
+
+
+async def _storage_failure(request: Request, exc: Exception) -> JSONResponse:
+    log.error("storage failure on %s %s: %s", request.method, request.url.path, exc)
+    return storage_error(exc)
+
+
+async def _os_error(request: Request, exc: Exception) -> JSONResponse:
+    if _is_disk_full(exc):
+        return await _storage_failure(request, exc)
+    return await _unexpected(request, exc)
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     # The traceback goes to the server log only; the client learns nothing internal.
     log.exception("unhandled error on %s %s", request.method, request.url.path)
@@ -109,4 +154,9 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    # Connection lost, server stopped, pool exhausted, SQLite disk full: the store is unavailable.
+    for storage_exc in (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.DisconnectionError,
+                        sa_exc.TimeoutError):
+        app.add_exception_handler(storage_exc, _storage_failure)
+    app.add_exception_handler(OSError, _os_error)
     app.add_exception_handler(Exception, _unexpected)

@@ -244,8 +244,8 @@ def _store_upload(settings: Settings, name: str, data: bytes, overwrite: bool) -
     tmp_dir = folder / f".upload-{secrets.token_hex(6)}"
     tmp_dir.mkdir()
     tmp = tmp_dir / name
-    tmp.write_bytes(data)
     try:
+        tmp.write_bytes(data)  # inside the try: a full disk must not leave the temp folder behind
         try:
             doc = read_document(tmp, data)
         except KnowledgeError as exc:

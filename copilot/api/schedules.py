@@ -38,7 +38,10 @@ class CapIn(BaseModel):
 
 class ScheduleIn(BaseModel):
     segment: Segment
-    start: dt.date = Field(description="开始日期 YYYY-MM-DD")
+    # The holiday and solar-term calendars cover 1900–2100 only; a plan is for the coming weeks.
+    start: dt.date = Field(
+        description="开始日期 YYYY-MM-DD（2000–2099 年）", ge=dt.date(2000, 1, 1), le=dt.date(2099, 12, 1)
+    )
     weeks: int = Field(2, ge=1, le=MAX_API_WEEKS)
     groups: list[dict[str, Any]] | None = Field(
         None,

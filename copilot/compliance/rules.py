@@ -120,10 +120,12 @@ def _check_lexicons(packs: list[RulePack]) -> None:
 
 
 def rule_pack_files(directory: Path) -> list[Path]:
+    # Not ``is_file()``: a pack that cannot be read (a dangling link, a vanished mount) must fail
+    # loading, not drop out of the set silently and take its rules with it.
     return sorted(
         p
         for p in directory.iterdir()
-        if p.is_file() and p.suffix in {".yaml", ".yml"} and not p.name.startswith((".", "_"))
+        if not p.is_dir() and p.suffix in {".yaml", ".yml"} and not p.name.startswith((".", "_"))
     )
 
 

@@ -19,7 +19,7 @@ from copilot.retrieval.embeddings import get_embedder
 from copilot.retrieval.ingest import index_generation
 from copilot.retrieval.keyword import BM25Index
 from copilot.retrieval.text import normalize
-from copilot.retrieval.vectorstore import collection_name, get_collection, make_client
+from copilot.retrieval.vectorstore import collection_name, get_collection, index_vanished, make_client
 
 RRF_K = 20  # chosen on the Fin-Eva clause set (bench/retrieval.py); 60 costs ~0.01 R@5
 Mode = Literal["hybrid", "dense", "bm25", "random"]
@@ -44,6 +44,12 @@ class Retriever:
 
     # -- keyword side -------------------------------------------------------------------------
     def _ensure_loaded(self) -> None:
+        if index_vanished(self.settings):  # deleted under us: reopen (empty), so callers say so
+            with self._lock:
+                self.collection = get_collection(
+                    make_client(self.settings), collection_name(self.settings, self.embedder.name)
+                )
+                self._loaded = None
         stamp = (index_generation(), self.collection.count())
         if self._loaded == stamp:
             return

@@ -4,7 +4,9 @@ function would download a model)."""
 
 from __future__ import annotations
 
+import contextlib
 import re
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
@@ -27,7 +29,32 @@ def make_client(settings: Settings) -> chromadb.ClientAPI:
             settings=chroma_settings,
         )
     settings.index_dir.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(settings.index_dir / "chroma"), settings=chroma_settings)
+    path = settings.index_dir / "chroma"
+    if not _sqlite_file(path).exists():
+        _forget_system(path)
+    return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+
+
+def _sqlite_file(path: Path) -> Path:
+    return path / "chroma.sqlite3"
+
+
+def _forget_system(path: Path) -> None:
+    """Chroma keeps one system per path for the process. If the index files were deleted under
+    it, that system keeps reading and writing the deleted files (a reindex would then build an
+    index nobody finds after a restart), so drop it and let the next client open a real one."""
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    system = SharedSystemClient._identifier_to_system.pop(str(path), None)
+    SharedSystemClient._identifier_to_refcount.pop(str(path), None)
+    if system is not None:
+        with contextlib.suppress(Exception):
+            system.stop()
+
+
+def index_vanished(settings: Settings) -> bool:
+    """True when the embedded index's files are gone from disk (removed under a running process)."""
+    return not settings.chroma_url and not _sqlite_file(settings.index_dir / "chroma").exists()
 
 
 def collection_name(settings: Settings, embedder_name: str) -> str:
