@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
@@ -33,6 +33,12 @@ from copilot.evaluation import grounding
 from copilot.evaluation.commands import git_commit
 from copilot.evaluation.golden import read_yaml, validate_list
 from copilot.evaluation.metrics import share
+from copilot.evaluation.report import CaseFailure
+
+if TYPE_CHECKING:
+    from copilot.evaluation.drafting import Inspector
+    from copilot.evaluation.report import SuiteResult
+    from copilot.evaluation.runner import EvalContext
 
 CHECK_WORDS = ("核实", "确认", "查询", "了解清楚", "问清楚")  # "I'll check": the honest non-answer
 FIRST_SEEN = "first_seen.yaml"
@@ -158,3 +164,50 @@ def record_first_seen(
         encoding="utf-8",
     )
     return True
+
+
+def run_blind(ctx: EvalContext, inspector: Inspector, result: SuiteResult) -> None:
+    """Each blind batch: current figures as ``<batch>.<metric>``, beside its first-seen ones."""
+    from copilot.drafting import DraftRequest, draft_reply
+    from copilot.evaluation.commands import git_commit
+
+    settings = inspector.settings
+    first_seen = read_first_seen(ctx.settings.eval_dir)
+    commit = git_commit(ctx.settings.content_root)  # the code these drafts are written with
+    for path in batch_files(ctx.settings.eval_dir):
+        name = path.stem
+        if ctx.writer not in first_seen.get(name, {}) and not ctx.record_first_seen:
+            # a batch's first run is its honest figure: it is taken on purpose, never in passing
+            result.notes.append(f"盲测批次 {name}（{ctx.writer}）尚未首测：用 --record-first-seen 运行一次并提交结果")
+            continue
+        scores: list[BlindScore] = []
+        for q in ctx.track(ctx.limited(load_batch(path))):
+            d = draft_reply(
+                DraftRequest(message=q.message, customer=q.customer(), channel=q.channel, history=q.history),
+                writer=ctx.writer,
+                settings=settings,
+            )
+            sources = [f"{c.title}\n{c.heading}\n{c.text}\n{inspector.declared(c.source_path)}" for c in d.citations]
+            s = score(q, d, sources, inspector.golden.products, settings.guardrails_dir)
+            scores.append(s)
+            if not (s.useful and s.grounded) or s.unsafe_sendable:
+                why = [f"缺少 {'/'.join(g)}" for g in s.missing] + [f"无出处的数字 {f}" for f in s.ungrounded]
+                if s.unsafe_sendable:
+                    why.append("标为可发送，独立复查却被拦截")
+                if not why:
+                    why.append("知识库无相关内容，草稿却没有说明要核实或提到了产品")
+                result.failures.append(
+                    CaseFailure(
+                        id=f"{name}/{s.id}", reason="；".join(why), detail={"draft": s.draft, "writer": s.writer}
+                    )
+                )
+        figures = summarize(scores)
+        for k, v in figures.items():
+            result.metrics[f"{name}.{k}"] = v
+        seen = first_seen.get(name, {}).get(ctx.writer)
+        if seen is None and ctx.record_first_seen:
+            record_first_seen(ctx.settings.eval_dir, name, ctx.writer, figures, ctx.limit, commit)
+            seen = figures
+        for k in ("useful_rate", "grounded_rate", "within_allowed_rate", "unsafe_sendable"):
+            if seen and k in seen:
+                result.metrics[f"{name}.first_seen.{k}"] = float(seen[k])
