@@ -55,6 +55,7 @@ def serve(
                 "[bold]copilot users create --name … --role rm|compliance|admin[/] 创建。"
             )
 
+    _start_model_if_chosen(settings, console)
     enable_dev = local if dev_login is None else dev_login
     app = create_app(settings, dev_login=enable_dev)
     url = f"http://{settings.host}:{settings.port}"
@@ -75,6 +76,18 @@ def _ingest_if_empty(settings, console) -> None:  # type: ignore[no-untyped-def]
     console.print(report.summary())
     for path, message in report.failed:
         console.print(f"[red]失败[/] {path}: {message}")
+
+
+def _start_model_if_chosen(settings, console) -> None:  # type: ignore[no-untyped-def]
+    """Start and warm the embedded model with the service when it is the writer in use, so the
+    first RM waits neither for the server start nor for the personas' prefixes to be read."""
+    from copilot.drafting.local_model import start_local_model
+    from copilot.drafting.writers import select_writer
+
+    writer, _ = select_writer(None, settings)
+    if writer.name == "local":
+        console.print("正在后台启动并预热本地模型…")
+        start_local_model(settings)
 
 
 def _create_demo_user(auth, console) -> None:  # type: ignore[no-untyped-def]
