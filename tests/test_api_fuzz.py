@@ -30,7 +30,7 @@ from schemathesis import GenerationMode
 
 from copilot.config import Settings
 
-EXAMPLES = int(os.environ.get("COPILOT_FUZZ_EXAMPLES", "12"))
+EXAMPLES = int(os.environ.get("COPILOT_FUZZ_EXAMPLES", "8"))
 ROLES = (None, "rm1", "comp1", "admin1")  # anonymous, rm, compliance, admin
 CJK = re.compile(r"[\u4e00-\u9fff]")
 MARKUP = re.compile(r"<\s*[a-zA-Z!/]")
