@@ -49,7 +49,8 @@ def grounding_findings(text: str, brief: Brief) -> list[Finding]:
         " ".join([p.name, p.short_name, p.risk_level, p.benchmark, p.benchmark_basis, p.term])
         for p in (*brief.products, *brief.alternatives)
     ]
-    asked = [brief.message, *(t.text for t in brief.history if t.role == "customer")]
+    # what the customer said, or for a post what operations wrote (its theme and brief are approved copy)
+    asked = [brief.message, *(t.text for t in brief.history if t.role == "customer"), brief.theme, brief.post_brief]
     sources = [*(s.hit.text for s in brief.sources), *sheets, brief.persona.sign_off]
     found = ungrounded_findings(text, sources, " ".join(asked))
     return [*found, *product_type_findings(text, brief.deposit_names)]
