@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from api_support import *  # noqa: F403
 from api_support import Api, error_of, make_api, sse_events
+from fakes.openai_server import FakeOpenAIServer
 
 from copilot.api.errors import ApiError
 from copilot.api.gate import ModelGate
@@ -90,16 +91,29 @@ def test_a_place_waited_for_too_long_is_a_503() -> None:
 # --- through the app ---------------------------------------------------------------------------
 
 
-def _hold(api: Api, user: str = "someone") -> Any:
-    """Occupy the model's only place, in the app's own event loop."""
+@pytest.fixture
+def model_settings(api_settings):  # type: ignore[no-untyped-def]
+    """A model writer (a local server speaking the OpenAI protocol): only model drafts queue."""
+    with FakeOpenAIServer() as srv:
+        yield api_settings.model_copy(
+            update={"llm_base_url": srv.base_url, "llm_model": "fake-model", "writer": "openai"}
+        )
+
+
+def _hold(api: Api, user: str = "someone") -> list[Any]:
+    """Occupy every running place of the model (one per user, as the gate allows), in the app's
+    own event loop."""
     gate = api.services.gate
-    ticket = gate.enter(user)
-    api.client.portal.call(gate.wait, ticket)
-    return ticket
+    tickets = []
+    for i in range(gate.concurrency):
+        tickets.append(gate.enter(f"{user}-{i}" if i else user))
+        api.client.portal.call(gate.wait, tickets[-1])
+    return tickets
 
 
-def _release(api: Api, ticket: Any) -> None:
-    api.client.portal.call(api.services.gate.leave, ticket)
+def _release(api: Api, tickets: list[Any]) -> None:
+    for ticket in tickets:
+        api.client.portal.call(api.services.gate.leave, ticket)
 
 
 def _wait_until(cond: Any, timeout: float = 30.0) -> None:
@@ -109,11 +123,12 @@ def _wait_until(cond: Any, timeout: float = 30.0) -> None:
         time.sleep(0.02)
 
 
-def test_a_full_queue_is_a_503_with_retry_advice(api_settings) -> None:  # type: ignore[no-untyped-def]
-    with make_api(api_settings.model_copy(update={"model_queue_size": 0})) as api:
-        ticket = _hold(api)
+def test_a_full_queue_is_a_503_with_retry_advice(model_settings) -> None:  # type: ignore[no-untyped-def]
+    with make_api(model_settings.model_copy(update={"model_queue_size": 0})) as api:
+        held = _hold(api)
+        plan = {"segment": "pension", "start": "2026-12-01", "weeks": 1, "writer": "openai"}
         for path in ("/v1/drafts", "/v1/drafts/stream", "/v1/schedules"):
-            body = BODY if "drafts" in path else {"segment": "pension", "start": "2026-12-01", "weeks": 1}
+            body = BODY if "drafts" in path else plan
             resp = api.post(path, json=body)
             assert resp.status_code == 503, path
             err = error_of(resp)
@@ -121,14 +136,14 @@ def test_a_full_queue_is_a_503_with_retry_advice(api_settings) -> None:  # type:
             assert int(resp.headers["retry-after"]) > 0
         # checks and searches do not queue behind the model
         assert api.post("/v1/check", json={"text": "您好"}).status_code == 200
-        _release(api, ticket)
+        _release(api, held)
         assert api.post("/v1/drafts", json=BODY).status_code == 200
 
 
-def test_extra_requests_wait_their_turn(api_settings) -> None:  # type: ignore[no-untyped-def]
-    with make_api(api_settings.model_copy(update={"model_queue_size": 1})) as api:
+def test_extra_requests_wait_their_turn(model_settings) -> None:  # type: ignore[no-untyped-def]
+    with make_api(model_settings.model_copy(update={"model_queue_size": 1})) as api:
         gate = api.services.gate
-        ticket = _hold(api)
+        held = _hold(api)
         results: dict[str, Any] = {}
 
         def stream() -> None:
@@ -141,7 +156,7 @@ def test_extra_requests_wait_their_turn(api_settings) -> None:  # type: ignore[n
         _wait_until(lambda: gate.waiting == 1)
         # the queue (one place) is taken: the next caller is told to come back
         assert api.post("/v1/drafts", as_user="rm2", json=BODY).status_code == 503
-        _release(api, ticket)
+        _release(api, held)
         t.join(timeout=120)
         assert results["status"] == 200
         kinds = [k for k, _ in results["events"]]
@@ -150,12 +165,28 @@ def test_extra_requests_wait_their_turn(api_settings) -> None:  # type: ignore[n
         assert gate.stats()["active"] == gate.stats()["waiting"] == 0
 
 
-def test_one_rm_cannot_fill_the_queue(api_settings) -> None:  # type: ignore[no-untyped-def]
-    with make_api(api_settings) as api:
+def test_one_rm_cannot_fill_the_queue(model_settings) -> None:  # type: ignore[no-untyped-def]
+    with make_api(model_settings) as api:
         gate = api.services.gate
-        held = [_hold(api, "rm1"), gate.enter("rm1")]  # one running, one waiting
+        held = [gate.enter("rm1"), gate.enter("rm1")]  # the RM's two places (running or waiting)
         resp = api.post("/v1/drafts", as_user="rm1", json=BODY)
         assert resp.status_code == 429 and error_of(resp)["code"] == "too_many_requests"
-        for ticket in held:
-            _release(api, ticket)
+        _release(api, held)
         assert api.post("/v1/drafts", as_user="rm1", json=BODY).status_code == 200
+
+
+def test_template_drafts_never_queue_behind_the_model(model_settings) -> None:  # type: ignore[no-untyped-def]
+    """The model's place and its whole queue are taken; template drafts and plans still answer."""
+    with make_api(model_settings.model_copy(update={"model_queue_size": 0})) as api:
+        held = _hold(api)
+        assert api.post("/v1/drafts", json=BODY).status_code == 503  # the model writer queues
+        template = {**BODY, "writer": "template"}
+        resp = api.post("/v1/drafts", json=template)
+        assert resp.status_code == 200 and resp.json()["writer"] == "template"
+        with api.client.stream("POST", "/v1/drafts/stream", json=template, headers=api.auth("rm1")) as r:
+            kinds = [k for k, _ in sse_events(r)]
+        assert "queued" not in kinds and kinds[-1] == "final"
+        plan = {"segment": "pension", "start": "2026-12-01", "weeks": 1}
+        assert api.post("/v1/schedules", json=plan).status_code == 200
+        assert api.services.gate.stats()["active"] == len(held) and api.services.gate.waiting == 0
+        _release(api, held)

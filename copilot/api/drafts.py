@@ -1,7 +1,9 @@
 """``POST /v1/drafts`` (JSON) and ``POST /v1/drafts/stream`` (server-sent events).
 
 The drafting pipeline is synchronous (retrieval, a model, the guardrail), so it runs in the thread
-pool, behind the model gate: a bounded queue, 503 with Retry-After beyond it. Every draft is
+pool. Drafts that run a model (the local or a configured writer) queue behind the model gate: a
+bounded queue, 503 with Retry-After beyond it. Template drafts take no model place, so they never
+wait behind a model draft. Every draft is
 recorded in the audit trail with the RM as actor and the response carries its ``audit_id``.
 
 The stream sends ``queued`` (only when waiting), ``token`` events while the writer writes,
@@ -28,7 +30,7 @@ from starlette.concurrency import run_in_threadpool
 from copilot.api.check import blocked_by_error, checked
 from copilot.api.deps import CurrentUser, Services, ServicesDep
 from copilot.api.errors import ApiError, error_body
-from copilot.api.gate import Ticket
+from copilot.api.gate import Ticket, model_place
 from copilot.auth import User
 from copilot.config import Settings
 from copilot.domain import CheckContext, Draft, RMProfile
@@ -174,11 +176,19 @@ def _writer_name(body: DraftIn, svc: Services) -> str | None:
     return None if w == "auto" else w
 
 
+def _needs_model(body: DraftIn, svc: Services) -> bool:
+    from copilot.drafting.writers import uses_model
+
+    return uses_model(_writer_name(body, svc), svc.settings)
+
+
+
+
 @router.post("", response_model=Draft, summary="起草回复（完成后一次返回）")
 async def create_draft(body: DraftIn, user: CurrentUser, svc: ServicesDep, request: DraftRequestDep) -> Draft:
     from copilot.drafting import DraftingInputError, DraftingUnavailable, draft_reply
 
-    async with svc.gate.slot(user.userid):
+    async with model_place(svc.gate, user.userid, _needs_model(body, svc)):
         try:
             draft = await run_in_threadpool(
                 draft_reply, request, writer=_writer_name(body, svc), settings=svc.settings
@@ -199,9 +209,12 @@ async def create_draft(body: DraftIn, user: CurrentUser, svc: ServicesDep, reque
 # --- streaming ---------------------------------------------------------------------------------
 
 
-async def stream_ticket(user: CurrentUser, svc: ServicesDep) -> AsyncIterator[Ticket]:
+async def stream_ticket(body: DraftIn, user: CurrentUser, svc: ServicesDep) -> AsyncIterator[Ticket | None]:
     """Take a queue place before the response starts (so 503/429 are real status codes) and make
-    sure it is given back however the stream ends."""
+    sure it is given back however the stream ends; ``None`` for a draft that runs no model."""
+    if not _needs_model(body, svc):
+        yield None
+        return
     ticket = svc.gate.enter(user.userid)
     try:
         yield ticket
@@ -232,18 +245,19 @@ async def stream_draft(
     user: CurrentUser,
     svc: ServicesDep,
     request: DraftRequestDep,
-    ticket: Annotated[Ticket, Depends(stream_ticket)],
+    ticket: Annotated[Ticket | None, Depends(stream_ticket)],
 ) -> AsyncIterator[ServerSentEvent]:
     from copilot.drafting import DraftingUnavailable, stream_reply
 
     gate = svc.gate
-    if gate.must_wait(ticket):
-        yield sse("queued", {"position": gate.position(ticket) + 1, "message": "使用人数较多，正在排队…"})
-    try:
-        await gate.wait(ticket)
-    except ApiError as exc:  # waited too long: tell the client in-band, the status is already 200
-        yield sse("error", error_body(exc.code, exc.message, exc.detail))
-        return
+    if ticket is not None:
+        if gate.must_wait(ticket):
+            yield sse("queued", {"position": gate.position(ticket) + 1, "message": "使用人数较多，正在排队…"})
+        try:
+            await gate.wait(ticket)
+        except ApiError as exc:  # waited too long: tell the client in-band, the status is already 200
+            yield sse("error", error_body(exc.code, exc.message, exc.detail))
+            return
 
     started = time.perf_counter()
     events = stream_reply(request, writer=_writer_name(body, svc), settings=svc.settings)
@@ -273,7 +287,8 @@ async def stream_draft(
         # because on a disconnect this runs inside a cancelled scope.
         with anyio.CancelScope(shield=True):
             await run_in_threadpool(events.close)
-        gate.leave(ticket)
+        if ticket is not None:
+            gate.leave(ticket)
     if final is None:  # the unchecked partial text is not offered as a draft
         final = _failed_draft(_writer_name(body, svc) or "auto")
     final = await run_in_threadpool(_finalise, final, body, svc.settings)

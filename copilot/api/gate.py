@@ -140,9 +140,16 @@ class ModelGate:
 
     @contextlib.asynccontextmanager
     async def slot(self, user: str) -> AsyncIterator[Ticket]:
+        """A place for work that runs a model: admitted, queued, or refused (503/429)."""
         ticket = self.enter(user)
         try:
             await self.wait(ticket)
             yield ticket
         finally:
             self.leave(ticket)
+
+
+def model_place(gate: ModelGate, user: str, needed: bool) -> contextlib.AbstractAsyncContextManager[Ticket | None]:
+    """A gate place when the work runs a model; none for work that does not (template drafts),
+    so it never waits behind a model draft."""
+    return gate.slot(user) if needed else contextlib.nullcontext()

