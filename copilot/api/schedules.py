@@ -2,8 +2,8 @@
 download (``?format=``). The plan is recorded in the audit trail with the actor.
 
 Post copy comes from the drafting writers, so planning with a model writer takes a place in the
-model queue (template plans take none); the template writer is the default here because a plan of weeks holds many posts and a local model
-writes one in seconds.
+model queue (template plans take none); the template writer is the default here because a plan
+of weeks holds many posts and a local model writes one in seconds.
 """
 
 from __future__ import annotations
@@ -118,9 +118,8 @@ async def create_schedule(
     svc: ServicesDep,
     format: Annotated[Literal["json", "csv", "ics", "md"], Query(description="返回格式")] = "json",
 ) -> Response:
-    from copilot.scheduling import render
-
     from copilot.drafting.writers import uses_model
+    from copilot.scheduling import render
 
     async with model_place(svc.gate, user.userid, uses_model(body.writer, svc.settings)):
         p = await run_in_threadpool(_plan, body, svc.settings)
