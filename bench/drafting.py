@@ -4,8 +4,10 @@
     .venv/bin/python bench/drafting.py --before-ref none    # this checkout only
     .venv/bin/python bench/drafting.py --before-ref HEAD~3 --rounds 2 --show
 
-What an RM waits for: **first token** (from the request to the first streamed piece of draft text)
-and **whole draft** (to the final, checked draft), over ``CASES`` — 24 requests across the four
+What an RM waits for: **first token** (from the request to the first streamed piece of draft text;
+with the embedded model that is the opening written for it, greeting and exact facts, lead.py),
+**first token the model wrote** (reported beside it, so the written opening hides nothing) and
+**whole draft** (to the final, checked draft), over ``CASES`` — 24 requests across the four
 segments: the hard cases, everyday questions, a group reply and a follow-up turn.
 
 "Before" is the code at ``--before-ref`` (default ``BEFORE_REF``, the commit before the latency
@@ -101,12 +103,15 @@ def stage_table(runs: list[dict]) -> list[str]:
 
 def summary(runs: list[dict]) -> dict[str, Any]:
     first = [r["first_token_s"] for r in runs]
+    model_first = [r.get("model_first_token_s", r["first_token_s"]) for r in runs]
     total = [r["total_s"] for r in runs]
     model = [r for r in runs if r["tokens_out"]]
     return {
         "n": len(runs),
         "first_token_p50": pct(first, 0.5),
         "first_token_p95": pct(first, 0.95),
+        "model_first_token_p50": pct(model_first, 0.5),
+        "model_first_token_p95": pct(model_first, 0.95),
         "total_p50": pct(total, 0.5),
         "total_p95": pct(total, 0.95),
         "total_max": max(total, default=0.0),
@@ -133,9 +138,13 @@ def comparison_table(before: dict | None, after: dict) -> list[str]:
     cols = [("before", before), ("after", after)] if before else [("after", after)]
     head = "| | " + " | ".join(f"{name} p50 | {name} p95" for name, _ in cols) + " | target |"
     lines = [head, "|---|" + "---:|---:|" * len(cols) + "---|"]
-    for key, label in (("first_token", "first token (s)"), ("total", "whole draft (s)")):
+    for key, label, target in (
+        ("first_token", "first token: first draft text the RM sees (s)", f"p95 ≤ {TARGETS['first_token']:.0f}"),
+        ("model_first_token", "first token the model wrote (s)", "(after the written opening)"),
+        ("total", "whole draft (s)", f"p95 ≤ {TARGETS['total']:.0f}"),
+    ):
         cells = " | ".join(f"{s[key + '_p50']:.2f} | **{s[key + '_p95']:.2f}**" for _, s in cols)
-        lines.append(f"| {label} | {cells} | p95 ≤ {TARGETS[key]:.0f} |")
+        lines.append(f"| {label} | {cells} | {target} |")
     if all("beyond_p50" in s for _, s in cols):
         lines.append(
             "| prompt tokens read before the first token (all cases) | "
@@ -189,7 +198,7 @@ def run_case(case: Case, writer: str, settings: Any) -> dict:
     from copilot.drafting import stream_reply
 
     t0 = time.perf_counter()
-    first = None
+    first = model_first = None
     retries = 0
     final: dict = {}
     try:  # typed events since the drafting redesign; the "before" tree may still yield dicts
@@ -197,10 +206,14 @@ def run_case(case: Case, writer: str, settings: Any) -> dict:
     except ImportError:
         event_json = None
     for event in stream_reply(_request(case), writer=writer, settings=settings):
+        lead = getattr(event, "lead", False)  # the opening written before the model starts
         if event_json is not None and not isinstance(event, dict):
             event = event_json(event)
-        if event["type"] == "token" and first is None:
-            first = time.perf_counter() - t0
+        if event["type"] == "token":
+            now = time.perf_counter() - t0
+            first = now if first is None else first
+            if model_first is None and not lead:
+                model_first = now
         elif event["type"] == "retry":
             retries += 1
         elif event["type"] == "final":
@@ -210,6 +223,7 @@ def run_case(case: Case, writer: str, settings: Any) -> dict:
     return {
         "case": case.label,
         "first_token_s": round(first if first is not None else total, 3),
+        "model_first_token_s": round(model_first if model_first is not None else total, 3),
         "total_s": round(total, 3),
         "writer": final["writer"],
         "verdict": final["verdict"],

@@ -42,13 +42,24 @@ class Settings(BaseSettings):
     llm_api_key: SecretStr = SecretStr("")
     llm_timeout_s: float = 120.0
     local_model_port: int = 0  # 0 = pick a free port
-    local_model_ctx: int = 4096
+    local_model_ctx: int = 2048  # tokens per slot (a draft's prompt and answer: ~300-500)
     local_model_threads: int = 2
+    # One llama.cpp slot per segment keeps each persona's fixed prompt cached (one slot kept only
+    # the last segment's); a lock still lets one draft generate at a time (two cores).
+    local_model_slots: int = 6
     # A model draft stops at the first sentence end past this many characters, per channel
     # (capped by the persona's max_chars); the product facts are appended by the pipeline.
     model_output_chars: dict[str, int] = Field(
         default_factory=lambda: {"one_to_one": 120, "group": 140, "moments": 160}
     )
+    # The embedded model writes ~13 tokens/s on two cores: it writes less, reads less, and its
+    # draft opens with the greeting and exact facts written before it starts (drafting/lead.py).
+    local_model_output_chars: dict[str, int] = Field(
+        default_factory=lambda: {"one_to_one": 60, "group": 80, "moments": 90}
+    )
+    local_model_context_chars: int = 110  # passages and script excerpt it reads (~75 tokens)
+    local_model_lead: bool = True
+    local_model_rewrites: int = 0  # a blocked local draft goes to the template writer at once
     local_model_warmup: bool = True  # read every persona's fixed prompt into the cache at start
 
     # --- service --------------------------------------------------------------------------------

@@ -98,3 +98,22 @@ def test_attempts_are_frozen() -> None:
 
     with pytest.raises(dataclasses.FrozenInstanceError):
         first_attempt("template", has_script=True).plain = True  # type: ignore[misc]
+
+
+def test_a_blocked_embedded_model_draft_goes_to_templates_at_once() -> None:
+    """The embedded model's rewrite costs the RM another draft's wait (settings.local_model_rewrites = 0)."""
+    from copilot.config import Settings
+    from copilot.drafting.attempts import rewrites_for
+
+    settings = Settings()
+    assert rewrites_for("local", settings) == settings.local_model_rewrites == 0
+    assert rewrites_for("openai", settings) == MAX_REWRITES
+    following = next_attempt(first_attempt("local", True, max_rewrites=0), BLOCKED)
+    assert following is not None and following.writer == "template" and following.announce == "fallback"
+    assert following.fallback_reason == "模型草稿未通过合规检查；已改用模板"
+
+
+def test_a_model_allowed_rewrites_uses_them_before_templates() -> None:
+    rungs = _ladder(first_attempt("local", True, max_rewrites=2), BLOCKED)
+    assert [a.writer for a in rungs[:3]] == ["local", "local", "template"]
+    assert rungs[2].fallback_reason == "模型草稿重写后仍未通过合规检查；已改用模板"

@@ -53,8 +53,8 @@ def test_the_sheet_of_the_product_asked_about_is_shown(kb_settings: Settings) ->
 def test_warm_up_reads_the_prefix_every_draft_of_the_segment_starts_with(kb_settings: Settings) -> None:
     chats = warm_up_messages(kb_settings)
     personas = sorted(p.stem for p in (kb_settings.prompts_dir / "personas").glob("*.yaml"))
-    assert len(chats) == len(personas) >= 5
-    prefixes = [chat[0][1] for chat in chats]
+    assert [segment for segment, _ in chats] == personas and len(personas) >= 5
+    prefixes = [chat[0][1] for _, chat in chats]
     assert len(set(prefixes)) == len(prefixes)  # one per segment, nothing read twice
     for message, segment in (("券又没了！", "credit_card"), ("这个养老理财保本吗？", "pension")):
         task = _task(kb_settings, message, segment)

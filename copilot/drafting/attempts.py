@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from copilot.config import Settings
 from copilot.domain import Verdict
 
 MAX_REWRITES = 1  # a blocked model draft is rewritten once with the findings, then templates
@@ -24,6 +25,7 @@ WRITER_LABELS = {"openai": "模型服务", "local": "本地模型", "template": 
 class Attempt:
     writer: str  # "openai" | "local" | "template"
     rewrite: int = 0  # model rewrites so far: a rewrite samples hotter, with another seed
+    max_rewrites: int = MAX_REWRITES  # then the template writer takes over
     avoid_words: tuple[str, ...] = ()  # model: the words the checker blocked last time
     avoid: tuple[str, ...] = ()  # template: leave out the sentences holding these
     script: bool = True  # build on the brief's approved script (if it has one)
@@ -44,9 +46,15 @@ class Failed:
     reason: str
 
 
-def first_attempt(writer: str, has_script: bool, downgrade: str = "") -> Attempt:
+def first_attempt(writer: str, has_script: bool, downgrade: str = "", max_rewrites: int = MAX_REWRITES) -> Attempt:
     """The first try: the chosen writer; ``downgrade`` says why it is not the one asked for."""
-    return Attempt(writer=writer, script=has_script, fallback_reason=downgrade)
+    return Attempt(writer=writer, script=has_script, fallback_reason=downgrade, max_rewrites=max_rewrites)
+
+
+def rewrites_for(writer: str, settings: Settings) -> int:
+    """How often a blocked draft of this writer is rewritten by the model before templates take
+    over: a rewrite by the embedded model costs the RM another ~5 s, a hosted model's far less."""
+    return settings.local_model_rewrites if writer == "local" else MAX_REWRITES
 
 
 def _to_template(attempt: Attempt, reason: str) -> Attempt:
@@ -71,12 +79,14 @@ def next_attempt(attempt: Attempt, verdict: Verdict | Failed) -> Attempt | None:
         return None
     blocked = tuple(f.text for f in verdict.findings if f.severity == "block" and f.text)
     if attempt.model:
-        if attempt.rewrite < MAX_REWRITES:
+        if attempt.rewrite < attempt.max_rewrites:
             return _retry(
                 attempt, "草稿未通过合规检查，正在按检查意见重写",
                 rewrite=attempt.rewrite + 1, avoid_words=tuple(dict.fromkeys(blocked)),
             )  # fmt: skip
-        return _to_template(attempt, "模型草稿重写后仍未通过合规检查；已改用模板")
+        if attempt.rewrite:
+            return _to_template(attempt, "模型草稿重写后仍未通过合规检查；已改用模板")
+        return _to_template(attempt, "模型草稿未通过合规检查；已改用模板")
     if blocked and not attempt.avoid:
         # a quoted passage is not approved copy: leave out what the rule pack objects to
         return _retry(attempt, "部分句子未通过合规检查，去掉后重新组织", avoid=blocked)

@@ -10,9 +10,11 @@ from copilot.domain import Draft
 
 @dataclass(frozen=True)
 class Token:
-    """A piece of the writer's text: a preview, never checked."""
+    """A piece of the writer's text: a preview, never checked. ``lead``: the opening written for
+    the embedded model before it starts (greeting and exact facts, ``lead.py``)."""
 
     text: str
+    lead: bool = False
 
 
 @dataclass(frozen=True)

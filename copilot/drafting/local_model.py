@@ -185,15 +185,16 @@ def local_server(settings: Settings) -> LocalServer:
         params.model_alias = {MODEL_ALIAS}
         params.hostnames = ["127.0.0.1"]
         params.port = settings.local_model_port
-        params.n_parallel = 1
-        params.n_ctx = settings.local_model_ctx
+        # One slot per segment, each with its own context, so every persona's fixed prompt stays
+        # read (one slot kept only the last segment's); generation_turn still runs one at a time.
+        params.n_parallel = max(1, settings.local_model_slots)
+        params.n_ctx = settings.local_model_ctx * params.n_parallel
         params.cpuparams.n_threads = settings.local_model_threads
         params.cpuparams_batch.n_threads = settings.local_model_threads
         params.cache_prompt = True  # system prompt + persona come first, so their KV is reused
-        # With one slot, llama.cpp keeps earlier prompts' KV in RAM and restores the one sharing
-        # the longest prefix: each segment's fixed prompt (~190 tokens, ~2 s to read) survives
-        # drafts for other segments. ~28 KB a token; 256 MiB holds ~20 drafts' prompts (the
-        # default, 8 GiB, is more than this machine has to spare).
+        # Prompts of more segments than slots are kept in RAM and restored by longest prefix:
+        # ~28 KB a token; 256 MiB holds ~20 drafts' prompts (the default, 8 GiB, is more than
+        # this machine has to spare).
         params.cache_ram_mib = PROMPT_CACHE_MIB
         params.ui = False
         params.offline = True
@@ -215,9 +216,21 @@ def local_server(settings: Settings) -> LocalServer:
         return _server
 
 
+def slot_for(segment: str, settings: Settings) -> int:
+    """The llama.cpp slot a segment's drafts use, so its fixed prompt is the one cached there."""
+    from copilot.drafting.prompting import persona_segments
+
+    segments = persona_segments(settings)
+    slots = max(1, settings.local_model_slots)
+    if segment in segments:
+        return segments.index(segment) % slots
+    return segments.index("default") % slots if "default" in segments else 0
+
+
 def warm_up(server: LocalServer, settings: Settings) -> None:
-    """Read every persona's fixed system prompt once, so no RM pays for it (or for paging the
-    weights in): one one-token chat per segment, each taking the generation slot like a draft.
+    """Read every persona's fixed system prompt once into its segment's slot, so no RM pays for it
+    (or for paging the weights in): one one-token chat per segment, each taking the generation
+    turn like a draft.
 
     Runs in the background after the server starts; a draft that arrives meanwhile waits for at
     most one of these (~2 s). A failure is logged and ends the warm-up: it is an optimisation.
@@ -227,12 +240,13 @@ def warm_up(server: LocalServer, settings: Settings) -> None:
     t0 = time.perf_counter()
     roles = {"system": "system", "human": "user", "ai": "assistant"}
     try:
-        for messages in warm_up_messages(settings):
+        for segment, messages in warm_up_messages(settings):
             body = {
                 "model": MODEL_ALIAS,
                 "messages": [{"role": roles[r], "content": c} for r, c in messages],
                 "max_tokens": 1,
                 "temperature": 0.0,
+                "id_slot": slot_for(segment, settings),
             }
             with generation_turn(settings):
                 httpx.post(f"{server.base_url}/chat/completions", json=body, timeout=settings.llm_timeout_s)

@@ -14,11 +14,12 @@ from collections.abc import Generator, Iterator
 
 from copilot.config import Settings, get_settings
 from copilot.domain import Draft, Verdict
-from copilot.drafting.attempts import Attempt, Failed, first_attempt, next_attempt
+from copilot.drafting.attempts import Attempt, Failed, first_attempt, next_attempt, rewrites_for
 from copilot.drafting.brief import Brief
 from copilot.drafting.checking import check_draft
 from copilot.drafting.events import Event, Fallback, Final, Retry, Token
 from copilot.drafting.finish import finish_model_draft
+from copilot.drafting.lead import Lead, lead_for
 from copilot.drafting.prepare import prepare_post, prepare_reply
 from copilot.drafting.request import DraftRequest
 from copilot.drafting.timings import Clock
@@ -29,7 +30,12 @@ from copilot.text import renumber_citations
 log = logging.getLogger("copilot.drafting")
 
 
-def _write(writer: Writer, brief: Brief, attempt: Attempt, stats: GenerationStats) -> Generator[Event, None, str]:
+def _write(
+    writer: Writer, brief: Brief, attempt: Attempt, stats: GenerationStats, lead: Lead | None
+) -> Generator[Event, None, str]:
+    """Stream the writer's text (after the opening written for it, if any); return what it wrote."""
+    if lead is not None:
+        yield Token(lead.text, lead=True)
     pieces: list[str] = []
     for piece in writer.write(brief, attempt, stats):
         pieces.append(piece)
@@ -40,14 +46,15 @@ def _write(writer: Writer, brief: Brief, attempt: Attempt, stats: GenerationStat
 def _run(brief: Brief, chosen: Writer, downgrade: str, settings: Settings, clock: Clock) -> Iterator[Event]:
     """Write, finish and check until an attempt's verdict ends the ladder (``attempts.py``)."""
     writers: dict[str, Writer] = {"template": TemplateWriter(settings), chosen.name: chosen}
-    attempt = first_attempt(chosen.name, brief.script is not None, downgrade)
+    attempt = first_attempt(chosen.name, brief.script is not None, downgrade, rewrites_for(chosen.name, settings))
     while True:
         writer = writers[attempt.writer]
         stats = GenerationStats()
+        lead = lead_for(brief, attempt, settings)
         t0 = time.perf_counter()
         try:
-            raw = yield from _write(writer, brief, attempt, stats)
-            text = finish_model_draft(raw, brief, settings) if attempt.model else raw.strip()
+            raw = yield from _write(writer, brief, attempt, stats, lead)
+            text = finish_model_draft(raw, brief, settings, lead) if attempt.model else raw.strip()
         except WriterError as exc:
             clock.generate_s += time.perf_counter() - t0
             following = next_attempt(attempt, Failed(exc.reason))

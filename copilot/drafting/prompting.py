@@ -63,8 +63,12 @@ def emoji_rule(persona: Persona) -> str:
     return _EMOJI_RULES[persona.emoji]
 
 
-def customer_line(task: Brief) -> str:
+def customer_line(task: Brief, compact: bool = False) -> str:
+    """Who the customer is, for the model; ``compact`` (the embedded model, whose opening states
+    the suitability facts) keeps only the risk level and age: every token costs it ~30 ms."""
     c = task.customer
+    if compact:
+        return "；".join(x for x in (c.risk_level, c.age_band) if x) if c else ""
     if c is None:
         return f"客群：{task.persona.label}"
     parts = [f"客群：{task.persona.label}"]
@@ -79,33 +83,41 @@ def customer_line(task: Brief) -> str:
     return "；".join(parts)
 
 
-def fixed_system_prompt(persona: Persona, rm: RMProfile, settings: Settings) -> str:
-    """The part of the system prompt that depends only on the segment and the RM: the cached prefix."""
-    return render("system.md.j2", settings, rm=rm, persona=persona, emoji_rule=emoji_rule(persona))
+def fixed_system_prompt(persona: Persona, rm: RMProfile, settings: Settings, lead: bool = False) -> str:
+    """The part of the system prompt that depends only on the segment and the RM (and whether the
+    reply's opening is written for the model, ``lead.py``): the cached prefix."""
+    return render("system.md.j2", settings, rm=rm, persona=persona, emoji_rule=emoji_rule(persona), lead=lead)
 
 
-def render_system(task: Brief, settings: Settings) -> str:
-    return fixed_system_prompt(task.persona, task.rm, settings)
+def render_system(task: Brief, settings: Settings, lead: bool = False) -> str:
+    return fixed_system_prompt(task.persona, task.rm, settings, lead)
 
 
-def warm_up_messages(settings: Settings) -> list[list[tuple[str, str]]]:
+def persona_segments(settings: Settings) -> list[str]:
+    """The segments with a persona file (and "default"), in a fixed order."""
+    return sorted(p.stem for p in (settings.prompts_dir / "personas").glob("*.yaml"))
+
+
+def warm_up_messages(settings: Settings) -> list[tuple[str, list[tuple[str, str]]]]:
     """One short chat per persona whose system message starts like every real draft's, so a model
-    server can read (and cache) each segment's fixed prefix before the first RM asks."""
+    server can read (and cache) each segment's fixed prefix before the first RM asks (the
+    embedded model's replies, which open with a written lead when ``local_model_lead``)."""
     rm = load_rm_profile(settings)
-    segments = sorted(p.stem for p in (settings.prompts_dir / "personas").glob("*.yaml"))
-    return [
-        [("system", fixed_system_prompt(load_persona(seg, settings), rm, settings) + "\n"), ("human", "您好")]
-        for seg in segments
-    ]
+    lead = settings.local_model_lead
+    chats = []
+    for seg in persona_segments(settings):
+        fixed = fixed_system_prompt(load_persona(seg, settings), rm, settings, lead)
+        chats.append((seg, [("system", fixed + "\n"), ("human", "您好")]))
+    return chats
 
 
-def _script_excerpt(task: Brief, attempt: Attempt, settings: Settings) -> str:
+def _script_excerpt(task: Brief, attempt: Attempt, settings: Settings, most: int = SCRIPT_EXCERPT_CHARS) -> str:
     """The approved script's wording, placeholders filled, clipped: the example to follow."""
     if task.script is None or not attempt.script:
         return ""
     filled = script_wording(task.script.block, task.rm, settings.prompts_dir)
     # cut at a sentence end: a model copies a trailing "…" into the draft
-    return truncate_at_sentence(filled.replace("\n", ""), SCRIPT_EXCERPT_CHARS).rstrip("…")
+    return truncate_at_sentence(filled.replace("\n", ""), most).rstrip("…")
 
 
 # What a model is shown and may cite: customer-facing facts. Playbooks and regulations are
@@ -115,7 +127,9 @@ def _script_excerpt(task: Brief, attempt: Attempt, settings: Settings) -> str:
 CUSTOMER_FACING = ("product", "education")
 
 
-def model_sources(task: Brief, settings: Settings, room: int = MODEL_CONTEXT_CHARS) -> list[Source]:
+def model_sources(
+    task: Brief, settings: Settings, room: int = MODEL_CONTEXT_CHARS, products: bool = True
+) -> list[Source]:
     """The numbered sources a model is shown: only what the answer needs, within ``room``
     characters (one approved script is shown whole, as the wording to follow).
 
@@ -124,7 +138,8 @@ def model_sources(task: Brief, settings: Settings, room: int = MODEL_CONTEXT_CHA
     gives a 1.5B model something wrong to copy. Product sheets are shown for products the draft may
     offer (an unsuitable or expired product's facts are stated by the pipeline); investor education
     only when it shares topical words with the question or the scenario's education topic. Each
-    passage is cut to the sentences nearest the question.
+    passage is cut to the sentences nearest the question. ``products=False`` leaves the sheets
+    out (the draft's opening already states their facts, ``lead.py``).
     """
     offered = set(task.offered_codes())
     question = " ".join([task.message, task.theme, task.post_brief, *(s.education for s in task.scenarios)])
@@ -133,7 +148,7 @@ def model_sources(task: Brief, settings: Settings, room: int = MODEL_CONTEXT_CHA
     for s in task.sources:
         hit = s.hit
         if hit.doc_type == "product":
-            keep = hit.product_code.upper() in offered
+            keep = products and hit.product_code.upper() in offered
         elif hit.doc_type == "education":
             keep = topical_overlap(question, f"{hit.title}{s.snippet}", common) >= MIN_SOURCE_OVERLAP
         else:
@@ -142,7 +157,7 @@ def model_sources(task: Brief, settings: Settings, room: int = MODEL_CONTEXT_CHA
             continue
         short = replace(s, snippet=snippet(hit.text, question, MODEL_SNIPPET_CHARS) or s.snippet)
         cost = len(short.label) + len(short.snippet)
-        if shown and cost > room:
+        if cost > room and (shown or room < MODEL_SNIPPET_CHARS // 2):
             break
         shown.append(short)
         room -= cost
@@ -158,11 +173,16 @@ def render_messages(task: Brief, attempt: Attempt, settings: Settings) -> list[t
     customer's words are the user turn, as in any chat, so a small model answers the customer
     instead of replying to its instructions. Earlier turns become user/assistant turns.
     """
-    excerpt = _script_excerpt(task, attempt, settings)
+    from copilot.drafting.lead import lead_for
+
+    lead = lead_for(task, attempt, settings)
+    room = settings.local_model_context_chars if attempt.writer == "local" else MODEL_CONTEXT_CHARS
+    # the embedded model reads the script's gist or a passage, not both
+    excerpt = _script_excerpt(task, attempt, settings, min(SCRIPT_EXCERPT_CHARS, room))
     common = {
         "rm": task.rm,
         "persona": task.persona,
-        "sources": model_sources(task, settings, MODEL_CONTEXT_CHARS - len(excerpt)),
+        "sources": model_sources(task, settings, room - len(excerpt), products=not (lead and lead.facts)),
         "script_excerpt": excerpt,
         # what the checker objected to last time, as plain words to avoid: a 1.5B model copies
         # a rule's explanation into the draft but can follow "don't say X"
@@ -175,7 +195,7 @@ def render_messages(task: Brief, attempt: Attempt, settings: Settings) -> list[t
         context = render(
             "reply.md.j2",
             settings,
-            customer_line=customer_line(task),
+            customer_line=customer_line(task, compact=lead is not None),
             unsuitable=task.unsuitable,
             alternatives=task.alternatives,
             ceiling=task.ceiling,
@@ -189,4 +209,6 @@ def render_messages(task: Brief, attempt: Attempt, settings: Settings) -> list[t
             turns.append(("human", render("quarantined_message.md.j2", settings, message=task.message)))
         else:
             turns.append(("human", task.message))
-    return [("system", render_system(task, settings) + "\n" + context), *turns]
+    # The opening is not shown to the model: a 1.5B model given it as the start of its own turn
+    # (prefill) ended the reply at once or echoed the question; told it exists, it writes the rest.
+    return [("system", render_system(task, settings, lead is not None) + "\n" + context), *turns]

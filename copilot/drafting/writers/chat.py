@@ -40,11 +40,12 @@ def _last_sentence_end(text: str) -> int:
     return ends[-1] if ends else 0
 
 
-def output_chars(brief: Brief, settings: Settings) -> int:
+def output_chars(brief: Brief, settings: Settings, local: bool = False) -> int:
     """How much a model writes before it is stopped at the next sentence end: the persona's limit,
-    capped per channel (``settings.model_output_chars``). The pipeline appends the exact product
-    facts itself, and decoding runs at only ~40 characters/s on two cores."""
-    cap = settings.model_output_chars.get(brief.channel, brief.persona.max_chars)
+    capped per channel (``settings.model_output_chars``; ``local_model_output_chars`` for the
+    embedded model, whose draft opens with the facts and which decodes ~18 characters/s here)."""
+    caps = settings.local_model_output_chars if local else settings.model_output_chars
+    cap = caps.get(brief.channel, brief.persona.max_chars)
     return max(20, min(brief.persona.max_chars, cap))
 
 
@@ -96,8 +97,13 @@ class ChatWriter:
     def _turn(self) -> AbstractContextManager[Any]:
         return nullcontext()
 
+    def _extra_body(self, brief: Brief) -> dict[str, Any] | None:
+        return None
+
     # --- the one client path -----------------------------------------------------------------
-    def _client(self, base_url: str, api_key: str, max_tokens: int, attempt: int) -> Any:
+    def _client(
+        self, base_url: str, api_key: str, max_tokens: int, attempt: int, extra_body: dict[str, Any] | None = None
+    ) -> Any:
         from langchain_openai import ChatOpenAI
 
         # A rewrite with the same seed and near-greedy sampling repeats the blocked draft.
@@ -112,6 +118,7 @@ class ChatWriter:
             max_retries=0,  # the fallback writer is our retry; a hung server must not cost 3x
             streaming=True,
             stream_usage=True,
+            extra_body=extra_body,
         )
 
     def write(self, brief: Brief, attempt: Attempt, stats: GenerationStats) -> Iterator[str]:
@@ -123,10 +130,10 @@ class ChatWriter:
             base_url, api_key = self._endpoint()
             messages = render_messages(brief, attempt, self.settings)
             with self._turn():
-                chars = output_chars(brief, self.settings)
+                chars = output_chars(brief, self.settings, local=self.name == "local")
                 # the hard limit leaves room to finish the sentence under way at the soft one
                 budget = min(MAX_TOKENS, int(chars / CHARS_PER_TOKEN) + 30)
-                llm = self._client(base_url, api_key, budget, attempt.rewrite)
+                llm = self._client(base_url, api_key, budget, attempt.rewrite, self._extra_body(brief))
                 t0 = time.perf_counter()
                 finished = False
                 written = 0
@@ -187,3 +194,8 @@ class LocalChatWriter(ChatWriter):
         from copilot.drafting.local_model import generation_turn
 
         return generation_turn(self.settings)
+
+    def _extra_body(self, brief: Brief) -> dict[str, Any] | None:
+        from copilot.drafting.local_model import slot_for
+
+        return {"id_slot": slot_for(brief.segment, self.settings)}  # its segment's prompt is cached there
