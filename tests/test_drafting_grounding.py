@@ -55,3 +55,32 @@ def test_deposits_set_apart_from_wealth_products_pass() -> None:
         "大额存单不属于理财产品。",
     ):
         assert product_type_findings(ok, ["大额存单"]) == [], ok
+
+
+INVESTMENTS = ["天天利", "天天利现金管理类理财", "薪享月月盈"]
+
+
+def test_a_wealth_product_called_a_deposit_is_a_finding() -> None:
+    """Written by the embedded model after a lead stating the product is a 理财产品: "天天利是活期存款"."""
+    from copilot.drafting.grounding import PRODUCT_TYPE_RULE, product_type_findings
+
+    for bad, word in (
+        ("天天利是活期存款，随时可以取出来。", "活期存款"),
+        ("薪享月月盈就相当于定期存款，到期拿钱。", "定期存款"),
+        ("天天利其实就是存款。", "存款"),
+    ):
+        [f] = product_type_findings(bad, ["大额存单"], INVESTMENTS)
+        assert (f.rule, f.text, bad[f.start : f.end]) == (PRODUCT_TYPE_RULE, word, word), bad
+
+
+def test_wealth_products_set_apart_from_deposits_pass() -> None:
+    from copilot.drafting.grounding import product_type_findings
+
+    for ok in (
+        "天天利现金管理类理财是理财产品，不是存款，风险等级R1。",
+        "天天利不是存款，不受存款保险保障。",
+        "薪享月月盈并非存款。",
+        "天天利是理财产品，存款保险不保障它。",
+        "想随时取可以放活期存款，也可以了解天天利。",
+    ):
+        assert product_type_findings(ok, ["大额存单"], INVESTMENTS) == [], ok

@@ -73,6 +73,7 @@ class Brief:
     notes: tuple[Finding, ...] = ()
     topics: Topics = field(default_factory=Topics)  # what the question is about (products by name, needs in words)
     deposit_names: tuple[str, ...] = ()  # every name of a deposit in the catalogue (never a 理财产品)
+    investment_names: tuple[str, ...] = ()  # every name of a wealth product or fund (never a deposit)
     theme: str = ""  # post
     post_brief: str = ""  # post: the operator's brief, written for customers
 

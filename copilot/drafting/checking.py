@@ -44,7 +44,7 @@ def check_draft(text: str, brief: Brief, *, model: bool = False) -> Verdict:
 
 
 def grounding_findings(text: str, brief: Brief) -> list[Finding]:
-    """Figures no source backs, and deposits called 理财产品, in ``text`` (a draft of ``brief``)."""
+    """Figures no source backs, and products called what they are not, in ``text`` (a draft of ``brief``)."""
     sheets = [
         " ".join([p.name, p.short_name, p.risk_level, p.benchmark, p.benchmark_basis, p.term])
         for p in (*brief.products, *brief.alternatives)
@@ -53,7 +53,7 @@ def grounding_findings(text: str, brief: Brief) -> list[Finding]:
     asked = [brief.message, *(t.text for t in brief.history if t.role == "customer"), brief.theme, brief.post_brief]
     sources = [*(s.hit.text for s in brief.sources), *sheets, brief.persona.sign_off]
     found = ungrounded_findings(text, sources, " ".join(asked))
-    return [*found, *product_type_findings(text, brief.deposit_names)]
+    return [*found, *product_type_findings(text, brief.deposit_names, brief.investment_names)]
 
 
 def inbound_notes(message: str, segment: str | None) -> list[Finding]:

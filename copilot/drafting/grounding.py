@@ -119,27 +119,57 @@ _CALLED = (
 )
 
 
-def product_type_findings(draft: str, deposit_names: Iterable[str]) -> list[Finding]:
-    """A deposit called a 理财产品: "<deposit> 是/属于 … 理财" in one clause, not negated.
+# "<investment> 是/属于/就是 … 存款": a wealth product or fund said to be a deposit (not "存款保险")
+_CALLED_DEPOSIT = (
+    r"(?:(?!不|非|并非|而非)[^。！？!?；;，,\n]){0,8}?(?:是|属于|算是|算|就是|相当于|等于|等同于|像|如同)"
+    r"(?:(?!不|非)[^。！？!?；;，,\n]){0,10}?((?:活期|定期|储蓄)?存款)(?!保险)"
+)
 
-    ``deposit_names`` are the names and aliases of the deposit products in the catalogue; the
-    generic deposit words (活期存款, 定期存款 …) count too. The opposite mistake, an investment
-    product called a deposit, is the compliance rule pack's ``deposit_confusion``.
+
+def _names_pattern(names: Iterable[str], called: str) -> re.Pattern[str]:
+    ordered = sorted(set(names), key=len, reverse=True)
+    return re.compile("(" + "|".join(re.escape(n) for n in ordered) + ")" + called)
+
+
+def product_type_findings(
+    draft: str, deposit_names: Iterable[str], investment_names: Iterable[str] = ()
+) -> list[Finding]:
+    """A product called what it is not, in one clause, not negated: a deposit called a 理财产品
+    ("<deposit> 是/属于 … 理财"), or a wealth product or fund called a deposit ("天天利是活期存款").
+
+    ``deposit_names`` / ``investment_names`` are the names and aliases of the catalogue's deposit
+    and investment products (its sheets' ``product_type``); the generic deposit words (活期存款,
+    定期存款 …) count as deposits too. A message that calls 理财 in general a deposit is the
+    compliance rule pack's ``deposit_confusion``.
     """
-    names = sorted({*deposit_names, *_DEPOSIT_WORDS}, key=len, reverse=True)
-    pattern = re.compile("(" + "|".join(re.escape(n) for n in names) + ")" + _CALLED)
     findings: list[Finding] = []
-    for m in pattern.finditer(draft):
-        findings.append(
-            Finding(
-                rule=PRODUCT_TYPE_RULE,
-                category="grounding",
-                severity="revise",
-                start=m.start(2),
-                end=m.end(2),
-                text=m.group(2),
-                message=f"“{m.group(1)}”是存款，不是理财产品；产品类型须与产品说明一致。",
-                suggestion="把存款称为存款，说明其受存款保险保障的范围，不要称为理财产品。",
+    checks = [
+        (
+            _names_pattern([*deposit_names, *_DEPOSIT_WORDS], _CALLED),
+            "存款，不是理财产品",
+            "把存款称为存款，说明其受存款保险保障的范围，不要称为理财产品。",
+        )
+    ]
+    if investment_names := [n for n in investment_names if n]:
+        checks.append(
+            (
+                _names_pattern(investment_names, _CALLED_DEPOSIT),
+                "理财或基金产品，不是存款",
+                "说明它是理财（或基金）产品、不是存款，不受存款保险保障。",
             )
         )
+    for pattern, what, advice in checks:
+        for m in pattern.finditer(draft):
+            findings.append(
+                Finding(
+                    rule=PRODUCT_TYPE_RULE,
+                    category="grounding",
+                    severity="revise",
+                    start=m.start(2),
+                    end=m.end(2),
+                    text=m.group(2),
+                    message=f"“{m.group(1)}”是{what}；产品类型须与产品说明一致。",
+                    suggestion=advice,
+                )
+            )
     return findings

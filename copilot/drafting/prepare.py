@@ -25,7 +25,7 @@ from copilot.drafting.scripts import script_wording
 from copilot.drafting.snippets import snippet
 from copilot.drafting.sources import Retrieved, Scope, implied_products, retrieve
 from copilot.drafting.timings import ms
-from copilot.drafting.topics import Topics, find_topics
+from copilot.drafting.topics import Topics, find_topics, names_of
 from copilot.knowledge import product_catalog
 from copilot.segments import load_segments
 
@@ -77,6 +77,12 @@ def _needed(topics: Topics, segment: str, ceiling: str, settings: Settings) -> l
 def _deposit_names(settings: Settings) -> tuple[str, ...]:
     catalog = product_catalog(settings.knowledge_dir)
     return tuple(n for p in catalog.values() if p.product_type == "deposit" for n in (p.name, *p.aliases))
+
+
+def _investment_names(settings: Settings) -> tuple[str, ...]:
+    catalog = product_catalog(settings.knowledge_dir)
+    # a risk level marks a wealth product or fund (deposits, cards and services have none)
+    return tuple(n for p in catalog.values() if p.risk_level for n in names_of(p))
 
 
 def _number_sources(retrieved: Retrieved, scope: Scope) -> tuple[tuple[Source, ...], ChosenScript | None]:
@@ -185,6 +191,7 @@ def prepare_reply(req: DraftRequest, settings: Settings) -> tuple[Brief, dict[st
         notes=tuple(inbound),
         topics=topics,
         deposit_names=_deposit_names(settings),
+        investment_names=_investment_names(settings),
     )
     brief = replace(brief, notes=(*inbound, *request_notes(brief)))
     return _vetted(brief, settings), timings
@@ -228,5 +235,6 @@ def prepare_post(
         theme=theme.strip(),
         post_brief=post_brief.strip(),
         deposit_names=_deposit_names(settings),
+        investment_names=_investment_names(settings),
     )
     return _vetted(brief, settings), timings
