@@ -67,7 +67,8 @@ class Example:
     labels: dict[str, int]  # category -> 0/1, only where known
     conservative: bool
     group: str  # the message it came from: folds never split a message
-    origin: str
+    origin: str  # the file's stem (messages, paraphrases, batch-01, rules, knowledge …)
+    source: str = ""  # what a paraphrase paraphrases ("b02-013", "batch-02", "category:guarantee")
 
 
 @dataclass
@@ -117,6 +118,7 @@ def examples_from_message(
     origin: str,
     rules_dir: Path,
     revised_is_clean: bool = False,
+    source: str = "",
 ) -> list[Example]:
     """Sentence examples of one labelled message.
 
@@ -147,15 +149,17 @@ def examples_from_message(
             if c in skip or (c in wanted and c not in located):
                 continue  # the label says it is somewhere; the rules cannot say where
             labels[c] = int(c in here and c in wanted)
-        out.append(Example(s.dense, labels, conservative, group, origin))
+        out.append(Example(s.dense, labels, conservative, group, origin, source))
     unlocated = sorted(wanted - located)
     if unlocated and sentences:
         whole = "".join(s.dense for s in sentences)
-        out.append(Example(whole, {c: 1 for c in unlocated}, conservative, group, origin))
+        out.append(Example(whole, {c: 1 for c in unlocated}, conservative, group, origin, source))
     if revised_is_clean and not unlocated and verdict.verdict == "revise" and verdict.revised:
         for s in split_sentences(verdict.revised):
             if not is_boilerplate(s, forms):
-                out.append(Example(s.dense, {c: 0 for c in heads if c not in skip}, conservative, group, origin))
+                out.append(
+                    Example(s.dense, {c: 0 for c in heads if c not in skip}, conservative, group, origin, source)
+                )
     return out
 
 
@@ -230,7 +234,8 @@ def collect(
             cats = row.get("categories") or []
             clean = row.get("expected_verdict") == "revise"
             ts.examples += examples_from_message(
-                row["text"], _context(row), cats, group, path.stem, rules_dir, revised_is_clean=clean
+                row["text"], _context(row), cats, group, path.stem, rules_dir, revised_is_clean=clean,
+                source=str(row.get("source") or ""),
             )
     if knowledge_dir is not None and knowledge_dir.is_dir():
         ts.examples += knowledge_negatives(knowledge_dir, rules_dir)
@@ -256,7 +261,7 @@ def _dedupe(examples: list[Example]) -> list[Example]:
     for e in examples:
         key = (e.dense, e.conservative)
         if key not in merged:
-            merged[key] = Example(e.dense, dict(e.labels), e.conservative, e.group, e.origin)
+            merged[key] = Example(e.dense, dict(e.labels), e.conservative, e.group, e.origin, e.source)
             continue
         kept = merged[key].labels
         for c, y in e.labels.items():
@@ -343,7 +348,13 @@ def train(eval_dir: Path, rules_dir: Path, seed: int = DEFAULT_SEED, include_bli
 
 def _train(eval_dir: Path, rules_dir: Path, seed: int, include_blind: bool) -> SentenceModel:
     ts = collect(eval_dir, rules_dir, include_blind, knowledge_dir=eval_dir.parent / "knowledge")
-    examples = _dedupe(ts.examples)
+    return fit_model(ts.examples, seed, {Path(p).name: h for p, h in ts.sources.items()})
+
+
+def fit_model(examples: list[Example], seed: int, trained_on: dict[str, str]) -> SentenceModel:
+    """Thresholds from out-of-fold scores, then the heads on every example (cross-validate calls
+    this with a batch left out)."""
+    examples = _dedupe(examples)
     examples.sort(key=lambda e: (e.dense, e.conservative))  # file order must not change the weights
     oof = out_of_fold_scores(examples, seed)
     thresholds = calibrate(examples, oof)
@@ -352,7 +363,7 @@ def _train(eval_dir: Path, rules_dir: Path, seed: int, include_blind: bool) -> S
         "seed": seed,
         "sentences": len(examples),
         "positives": {c: int(sum(e.labels.get(c, 0) for e in examples)) for c in MODEL_CATEGORIES},
-        "trained_on": {Path(p).name: h for p, h in ts.sources.items()},
+        "trained_on": trained_on,
         "featurizer": "tfidf char 1-3 grams of the dense sentence; logistic head per category",
     }
     return SentenceModel(
