@@ -3,7 +3,8 @@
 Training data, all sentence-level (features.py splits each message):
 
 - the labelled set ``eval/compliance/messages.jsonl``, every rule's ``hit``/``pass`` example in
-  ``guardrails/*.yaml``, the hand-written paraphrases ``eval/compliance/paraphrases.jsonl``, the
+  ``guardrails/*.yaml``, the hand-written paraphrases ``eval/compliance/paraphrases.jsonl`` and
+  ``paraphrases-02.jsonl``, the
   compliance officers' decisions ``eval/compliance/reviews/*.jsonl`` and every blind batch whose
   first-seen figure is already on record (``eval/compliance/blind/first_seen.yaml``);
 - each is a message with the categories it violates. The rules locate a category to a sentence
@@ -214,7 +215,7 @@ def training_files(eval_dir: Path, include_blind: bool = True) -> list[Path]:
     from copilot.evaluation.blind import batch_files, read_first_seen
 
     comp = eval_dir / "compliance"
-    files = [comp / "messages.jsonl", comp / "paraphrases.jsonl"]
+    files = [comp / "messages.jsonl", comp / "paraphrases.jsonl", comp / "paraphrases-02.jsonl"]
     files += sorted((comp / "reviews").glob("*.jsonl")) if (comp / "reviews").is_dir() else []
     recorded = read_first_seen(comp / "blind") if include_blind else {}
     files += [p for p in batch_files(comp / "blind") if p.stem in recorded]  # learn only after first seen
