@@ -62,6 +62,12 @@ NEGATORS = frozenset("不没非无别勿未")
 # sentence about deposits only, in a message naming no investment product.
 DEPOSIT_GATED = frozenset({"guarantee", "expected_return", "deposit_confusion", "past_performance"})
 NEGATION_REACH = 4  # characters before the hit
+# Verdict calibration (docs/compliance.md): these categories have no safe automatic fix, so a model
+# finding of them blocks from ``raise_at`` on; the review band (revise, 需人工复核) is kept for the
+# categories whose wording can be fixable (a benchmark figure, a dated past performance, 利息, 最划算).
+BLOCK_ONLY = frozenset(
+    {"guarantee", "disparagement", "inducement", "regulator_endorsement", "suitability", "prompt_injection"}
+)
 Results = list[tuple[Finding, FixAction | None]]
 
 _MESSAGES = {
@@ -211,7 +217,7 @@ def combine(
                 continue
             if any(cat == c and start < s.end and end > s.start for cat, start, end in flagged):
                 continue  # the rules already said it
-            blocking = score >= limits.block_at
+            blocking = score >= limits.block_at or c in BLOCK_ONLY
             message = _MESSAGES.get(c, "疑似违规表述") + (
                 f"（模型得分 {score:.2f}，规则未命中）。"
                 + ("请改写后再发送。" if blocking else "需人工复核：请确认或改写后再发送。")

@@ -64,19 +64,20 @@ def cross_validate(eval_dir: Path, rules_dir: Path, seed: int) -> list[FoldResul
 
     from copilot.compliance.checker import check, check_rules
     from copilot.compliance.classifier import save_model
-    from copilot.compliance.training import collect, fit_model
+    from copilot.compliance.training import collect, fit_model, product_names
     from copilot.evaluation.blind import run_batch, score_outcomes
     from copilot.evaluation.compliance import LabelledMessage
     from copilot.evaluation.golden import read_jsonl
 
     with threadpool_limits(1):
         ts = collect(eval_dir, rules_dir, include_blind=True, knowledge_dir=eval_dir.parent / "knowledge")
+        names = product_names(rules_dir)
         out = []
         for path in recorded_batches(eval_dir):
             batch = path.stem
             kept = [e for e in ts.examples if not derived_from(e, batch)]
             trained_on = {Path(p).name: h for p, h in ts.sources.items() if Path(p).stem != batch}
-            model = fit_model(kept, seed, trained_on)
+            model = fit_model(kept, seed, trained_on, names)
             messages = read_jsonl(path, LabelledMessage)
             with tempfile.TemporaryDirectory(prefix=f"cv-{batch}-") as tmp:
                 save_model(model, Path(tmp))

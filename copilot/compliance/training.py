@@ -41,6 +41,7 @@ from copilot.compliance.features import (
     is_boilerplate,
     is_conservative,
     make_vectorizer,
+    mask_names,
     split_sentences,
 )
 from copilot.domain import CheckContext
@@ -279,11 +280,13 @@ def _rows_for(examples: list[Example], category: str) -> tuple[list[int], np.nda
     return idx, np.array([examples[i].labels[category] for i in idx], dtype=np.int8)
 
 
-def fit_heads(examples: list[Example], seed: int, vocabulary: dict[str, int] | None = None):
-    """(vectorizer, coef, intercept) over ``examples``."""
+def fit_heads(
+    examples: list[Example], seed: int, vocabulary: dict[str, int] | None = None, names: tuple[str, ...] = ()
+):
+    """(vectorizer, coef, intercept) over ``examples``; ``names`` are the product names masked."""
     from sklearn.linear_model import LogisticRegression
 
-    vectorizer = make_vectorizer(vocabulary)
+    vectorizer = make_vectorizer(vocabulary, names)
     x = vectorizer.fit_transform([e.dense for e in examples])
     coef = np.zeros((len(MODEL_CATEGORIES), x.shape[1]), dtype=np.float32)
     intercept = np.full(len(MODEL_CATEGORIES), -8.0, dtype=np.float32)
@@ -311,13 +314,13 @@ def fold_of(groups: list[str], seed: int, folds: int = FOLDS) -> dict[str, int]:
     return {g: i % folds for i, g in enumerate(unique)}
 
 
-def out_of_fold_scores(examples: list[Example], seed: int) -> np.ndarray:
+def out_of_fold_scores(examples: list[Example], seed: int, names: tuple[str, ...] = ()) -> np.ndarray:
     fold = fold_of([e.group for e in examples], seed)
     scores = np.zeros((len(examples), len(MODEL_CATEGORIES)), dtype=np.float32)
     for f in range(FOLDS):
         train = [e for e in examples if fold[e.group] != f]
         test = [i for i, e in enumerate(examples) if fold[e.group] == f]
-        vec, coef, intercept = fit_heads(train, seed)
+        vec, coef, intercept = fit_heads(train, seed, names=names)
         scores[test] = _probabilities(vec, coef, intercept, [examples[i].dense for i in test])
     return scores
 
@@ -349,23 +352,38 @@ def train(eval_dir: Path, rules_dir: Path, seed: int = DEFAULT_SEED, include_bli
 
 def _train(eval_dir: Path, rules_dir: Path, seed: int, include_blind: bool) -> SentenceModel:
     ts = collect(eval_dir, rules_dir, include_blind, knowledge_dir=eval_dir.parent / "knowledge")
-    return fit_model(ts.examples, seed, {Path(p).name: h for p, h in ts.sources.items()})
+    trained_on = {Path(p).name: h for p, h in ts.sources.items()}
+    return fit_model(ts.examples, seed, trained_on, product_names(rules_dir))
 
 
-def fit_model(examples: list[Example], seed: int, trained_on: dict[str, str]) -> SentenceModel:
+def product_names(rules_dir: Path) -> tuple[str, ...]:
+    """The investment products' short names the featurizer masks (from the catalogue)."""
+    from copilot.compliance.checker import _catalog, rule_set
+    from copilot.compliance.facts import product_aliases
+
+    lexicons = rule_set(rules_dir).lexicons
+    prefixes, stops = lexicons.folded("product_name_prefixes"), lexicons.folded("product_name_stops")
+    aliases = product_aliases(_catalog(), prefixes, stops)
+    return mask_names(aliases)
+
+
+def fit_model(
+    examples: list[Example], seed: int, trained_on: dict[str, str], names: tuple[str, ...] = ()
+) -> SentenceModel:
     """Thresholds from out-of-fold scores, then the heads on every example (cross-validate calls
     this with a batch left out)."""
     examples = _dedupe(examples)
     examples.sort(key=lambda e: (e.dense, e.conservative))  # file order must not change the weights
-    oof = out_of_fold_scores(examples, seed)
+    oof = out_of_fold_scores(examples, seed, names)
     thresholds = calibrate(examples, oof)
-    vectorizer, coef, intercept = fit_heads(examples, seed)
+    vectorizer, coef, intercept = fit_heads(examples, seed, names=names)
     meta = {
         "seed": seed,
         "sentences": len(examples),
         "positives": {c: int(sum(e.labels.get(c, 0) for e in examples)) for c in MODEL_CATEGORIES},
         "trained_on": trained_on,
-        "featurizer": "tfidf char 1-3 grams of the dense sentence; logistic head per category",
+        "featurizer": "tfidf char 1-3 grams of the mask-invariant dense sentence; logistic head per category",
+        "mask_names": list(names),
     }
     return SentenceModel(
         MODEL_CATEGORIES, dict(vectorizer.vocabulary_), vectorizer.idf_.astype(np.float32), coef, intercept,
