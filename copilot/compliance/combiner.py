@@ -19,11 +19,13 @@ unchanged, or a model opinion on a sentence a rule's fix rewrote, does not count
 from __future__ import annotations
 
 import fcntl
+import json
 import threading
 from collections.abc import Callable
 from pathlib import Path
 
 from copilot.compliance.classifier import (
+    FORMAT_VERSION,
     INBOUND_CATEGORIES,
     META_FILE,
     OUTBOUND_CATEGORIES,
@@ -62,11 +64,14 @@ NEGATORS = frozenset("不没非无别勿未")
 # sentence about deposits only, in a message naming no investment product.
 DEPOSIT_GATED = frozenset({"guarantee", "expected_return", "deposit_confusion", "past_performance"})
 NEGATION_REACH = 4  # characters before the hit
-# Verdict calibration (docs/compliance.md): these categories have no safe automatic fix, so a model
-# finding of them blocks from ``raise_at`` on; the review band (revise, 需人工复核) is kept for the
-# categories whose wording can be fixable (a benchmark figure, a dated past performance, 利息, 最划算).
+# Verdict calibration (docs/compliance.md): what the model finds and the rules did not has no safe
+# automatic fix — the fixable wordings (a product's own benchmark figure, a dated past performance
+# without the warning, 利息 of a named product, 最划算) are the rules' — so a model finding of these
+# categories blocks from ``raise_at`` on. Only superlative keeps the review band (revise,
+# 需人工复核): a paraphrase of 最划算 is replaceable wording a person can soften.
 BLOCK_ONLY = frozenset(
-    {"guarantee", "disparagement", "inducement", "regulator_endorsement", "suitability", "prompt_injection"}
+    {"guarantee", "expected_return", "deposit_confusion", "past_performance", "disparagement", "inducement",
+     "regulator_endorsement", "suitability", "prompt_injection"}
 )
 Results = list[tuple[Finding, FixAction | None]]
 
@@ -86,25 +91,50 @@ _build_lock = threading.Lock()
 
 
 def model_directory(model_dir: Path | str | None) -> Path:
-    """The model's folder. The default one is trained on first use when neither file exists; a
-    file lock keeps two processes from building it at once, and one that finds half a model waits
-    for the builder. A model given explicitly is never built: missing means blocked."""
+    """The model's folder. The default one is trained on first use when neither file exists, and
+    rebuilt when its ``model.json`` names another format (an old model left in the data directory
+    is never used silently). A file lock keeps two processes from building it at once, and one that
+    finds half a model waits for the builder. A model given explicitly is never built: missing or of
+    another format means blocked."""
     if model_dir is not None:
         return Path(model_dir)
     from copilot.config import get_settings
 
     settings = get_settings()
     directory = settings.data_dir / "compliance"
-    if (directory / WEIGHTS_FILE).exists() and (directory / META_FILE).exists():
+    if (directory / WEIGHTS_FILE).exists() and (directory / META_FILE).exists() and not _other_format(directory):
         return directory
     directory.mkdir(parents=True, exist_ok=True)
     with _build_lock, open(directory / ".build.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (directory / WEIGHTS_FILE).exists() and not (directory / META_FILE).exists():
+        weights, meta = directory / WEIGHTS_FILE, directory / META_FILE
+        if (not weights.exists() and not meta.exists()) or (meta.exists() and _other_format(directory)):
             from copilot.compliance.training import train_and_save
 
             train_and_save(settings.eval_dir, settings.guardrails_dir, directory)
     return directory
+
+
+_format_seen: dict[Path, tuple[int, bool]] = {}
+
+
+def _other_format(directory: Path) -> bool:
+    """Whether model.json is readable and names a format other than this code's (cached per mtime).
+    An unreadable file is not "other": loading it then fails closed."""
+    meta = directory / META_FILE
+    try:
+        stamp = meta.stat().st_mtime_ns
+    except OSError:
+        return False
+    hit = _format_seen.get(directory)
+    if hit is not None and hit[0] == stamp:
+        return hit[1]
+    try:
+        other = json.loads(meta.read_text("utf-8")).get("format") != FORMAT_VERSION
+    except (OSError, ValueError, AttributeError):
+        other = False
+    _format_seen[directory] = (stamp, other)
+    return other
 
 
 _facts_cache: dict[int, tuple] = {}

@@ -57,10 +57,12 @@ CLEARABLE = frozenset(
      "regulator_endorsement"}
 )
 # Calibration targets on out-of-fold scores of sentences.
-RAISE_NEGATIVE_QUANTILE = 0.995  # at most 0.5 % of negative sentences reach raise_at
+# Chosen by `copilot compliance cross-validate` (0.995 / 0.5 before: mean recall 0.894 against 0.951,
+# false positives unchanged), so the cross-validated figures are optimistic for this choice.
+RAISE_NEGATIVE_QUANTILE = 0.99  # at most 1 % of negative sentences reach raise_at
 BLOCK_NEGATIVE_QUANTILE = 0.997  # at most 0.3 % reach block_at
 CLEAR_POSITIVE_QUANTILE = 0.005  # at most 0.5 % of positive sentences fall below clear_below
-MIN_RAISE, MIN_BLOCK, MAX_CLEAR = 0.5, 0.6, 0.2
+MIN_RAISE, MIN_BLOCK, MAX_CLEAR = 0.4, 0.6, 0.2
 
 
 @dataclass
