@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import fcntl
 import json
+import re
 import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from copilot.compliance.calibration import states_own_benchmark
 from copilot.compliance.classifier import (
     FORMAT_VERSION,
     INBOUND_CATEGORIES,
@@ -64,6 +66,7 @@ NEGATORS = frozenset("不没非无别勿未")
 # sentence about deposits only, in a message naming no investment product.
 DEPOSIT_GATED = frozenset({"guarantee", "expected_return", "deposit_confusion", "past_performance"})
 NEGATION_REACH = 4  # characters before the hit
+_QUOTED = re.compile(r"[“「『\"][^”」』\"\n]{1,80}[”」』\"]")  # one pair of quotation marks, within a line
 # Verdict calibration (docs/compliance.md): what the model finds and the rules did not has no safe
 # automatic fix — the fixable wordings (a product's own benchmark figure, a dated past performance
 # without the warning, 利息 of a named product, 最划算) are the rules' — so a model finding of these
@@ -169,6 +172,8 @@ def second_opinion(rules: RuleSet, model_dir: Path | str | None) -> Callable[...
     pieces = boilerplate_pieces(rules)
 
     def has_cue(text: str, sentence_dense: str, start: int) -> bool:
+        if any(m.start() < start < m.end() for m in _QUOTED.finditer(text)):
+            return True  # a claim quoted (an anti-fraud post, a rumour passed on to be dismissed)
         before = text[max(0, start - NEGATION_REACH) : start]
         for piece in pieces:
             sentence_dense = sentence_dense.replace(piece, "")
@@ -241,6 +246,8 @@ def combine(
                 continue
             if deposit_fact and c in DEPOSIT_GATED:
                 continue  # a true statement about a deposit, as the rules' skip_deposit_sentences
+            if c == "expected_return" and facts is not None and states_own_benchmark(s.text, facts):
+                continue  # a product's own benchmark figure: the rules' and calibration's call
             score = float(scores[i, k])
             limits = model.thresholds[c]
             if score < limits.raise_at:
