@@ -44,7 +44,7 @@ def split_sentences(text: str) -> list[Sentence]:
     out = []
     for start, end in sentence_spans(text):
         dense = dense_form(text[start:end])
-        if len(dense) >= MIN_SENTENCE_CHARS:
+        if len(dense.rstrip(_END_MARKS)) >= MIN_SENTENCE_CHARS:  # an appended "。" must not make it count
             out.append(Sentence(start, end, text[start:end], dense))
     return out
 
@@ -95,6 +95,7 @@ def is_conservative(ctx: CheckContext) -> bool:
 # product it happened to be written about.
 PRODUCT, NUMBER, DATE = "Ⓟ", "Ⓝ", "Ⓓ"
 BOTH_FORMS = True
+_END_MARKS = "。.!?;,！？；，、~～ "
 _HAN_DIGIT = "一二三四五六七八九十两半"
 _DATES = re.compile(r"\d{4}[年.\-/]\d{1,2}[月.\-/]\d{1,2}日?|\d{1,2}月\d{1,2}日|\d{4}年\d{1,2}月")
 _NUMBERS = re.compile(
@@ -125,6 +126,9 @@ def make_masker(names: tuple[str, ...]):
     product = re.compile("|".join(re.escape(n) for n in names)) if names else None
 
     def mask(dense: str) -> str:
+        # The end punctuation carries no claim, and a fix that appends a sentence adds one ("…收益" →
+        # "…收益。"): the revised text must not score differently for it.
+        dense = dense.rstrip(_END_MARKS)
         masked = product.sub(PRODUCT, dense) if product is not None else dense
         masked = _NUMBERS.sub(NUMBER, _DATES.sub(DATE, masked))
         return masked if masked == dense or not BOTH_FORMS else dense + "\n" + masked
