@@ -12,11 +12,8 @@ from dataclasses import dataclass
 
 from copilot.compliance.normalize import dense_form
 from copilot.domain import CheckContext
-from copilot.text import CLAUSE_ENDS, SENTENCE_ENDS
+from copilot.text import sentence_spans  # the toolkit's sentence and clause spans (copilot/text.py)
 
-# the toolkit's punctuation set (copilot/text.py), clauses included; spans index the original text
-_ENDS = re.escape(SENTENCE_ENDS + CLAUSE_ENDS)
-_SENTENCE = re.compile(rf"[^{_ENDS}\n]+[{_ENDS}]*")
 NGRAM_RANGE = (1, 3)
 MIN_SENTENCE_CHARS = 6  # shorter pieces ("好的，谢谢。", "👍") carry no claim the rules would not see
 
@@ -27,16 +24,6 @@ class Sentence:
     end: int
     text: str  # the original wording
     dense: str  # what the classifier reads
-
-
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each sentence of ``text``, surrounding spaces trimmed (cheap: no normalising)."""
-    out = []
-    for m in _SENTENCE.finditer(text):
-        raw = m.group()
-        lead = len(raw) - len(raw.lstrip())
-        out.append((m.start() + lead, m.start() + len(raw.rstrip())))
-    return out
 
 
 def split_sentences(text: str) -> list[Sentence]:
