@@ -44,6 +44,20 @@ def split_sentences(text: str, *, clauses: bool = False) -> list[str]:
     return [s for line in text.split("\n") for s in pattern.findall(line) if s]
 
 
+_SPAN = re.compile(rf"[^{re.escape(SENTENCE_ENDS + CLAUSE_ENDS)}\n]+[{re.escape(SENTENCE_ENDS + CLAUSE_ENDS)}]*")
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence or clause of ``text`` (ends: SENTENCE_ENDS, CLAUSE_ENDS, line
+    breaks), surrounding spaces trimmed, indexing ``text`` itself: what compliance scores and fixes."""
+    out = []
+    for m in _SPAN.finditer(text):
+        raw = m.group()
+        lead = len(raw) - len(raw.lstrip())
+        out.append((m.start() + lead, m.start() + len(raw.rstrip())))
+    return out
+
+
 def sentence_end(text: str, start: int) -> int:
     """The index of the first sentence end or line break at or after ``start`` (len(text) if none)."""
     for j in range(start, len(text)):

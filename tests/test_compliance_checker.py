@@ -216,11 +216,6 @@ def test_edited_rule_packs_take_effect_without_a_restart(tmp_path: Path, monkeyp
     assert check("周三半价日", rules_dir=folder).verdict == "block"
 
 
-# Known bug (round 2): when a rule's fix rewrites a sentence the model flagged, the second check can
-# flag the rewritten wording anew; the combiner's "not new" rule misses that case. Kept failing
-# marked as an expected failure (not strict: hypothesis meets it only on some draws) until the
-# combiner is fixed; see the closing note of session 2.
-@pytest.mark.xfail(reason="combiner: a model finding on a fix's rewritten wording blocks the revision", strict=False)
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.text(

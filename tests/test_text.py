@@ -46,3 +46,11 @@ def test_citations_in_order_of_first_use_and_renumbered() -> None:
     text, mapping = renumber_citations("甲[3]乙[1]丙[3]")
     assert text == "甲[1]乙[2]丙[1]" and mapping == {3: 1, 1: 2}
     assert strip_citations("甲[3]乙[12]") == "甲乙"
+
+
+def test_sentence_spans_index_the_text_and_end_at_clauses_and_lines() -> None:
+    from copilot.text import sentence_spans
+
+    text = " 您好。这款不保本；净值会波动\n  周末见！"
+    spans = sentence_spans(text)
+    assert [text[a:b] for a, b in spans] == ["您好。", "这款不保本；", "净值会波动", "周末见！"]

@@ -42,6 +42,23 @@ def _basis_sentence(basis: str) -> str:
 
 
 Fixes = FixAction | tuple[FixAction, ...] | None
+_GAIN = re.compile(r"到手|拿到|落袋|赚|多出|收益是|给您")
+_HAN_AMOUNT = re.compile(r"[一二三四五六七八九十两半]+[百千万块个]|百分之")
+
+
+def states_own_benchmark(sentence: str, facts: MessageFacts) -> bool:
+    """Whether ``sentence`` speaks of a benchmark (基准) and every figure in it is the benchmark of an
+    investment product of the message: the rules and this module decide such a sentence (bare, as
+    an expected return, or with its basis), the model's expected-return head does not."""
+    if "基准" not in sentence or _GAIN.search(sentence) or _HAN_AMOUNT.search(sentence):
+        return False  # an amount the customer gets (十万…到手一千四): a claim beyond the benchmark
+    said = {float(x) for m in _FIGURE.finditer(sentence) for x in m.groups() if x is not None}
+    if not said:
+        return False
+    own: set[float] = set()
+    for ref in facts.investment_products:
+        own |= _benchmark_figures(ref.product.benchmark) or set()
+    return said <= own
 
 
 def calibrate_benchmark_figures(

@@ -34,7 +34,9 @@ OUTBOUND_CATEGORIES: tuple[str, ...] = (
 # ... and, for what a customer sends, attempts to instruct the assistant.
 INBOUND_CATEGORIES: tuple[str, ...] = ("prompt_injection",)
 MODEL_CATEGORIES: tuple[str, ...] = OUTBOUND_CATEGORIES + INBOUND_CATEGORIES
-FORMAT_VERSION = 1
+# 2: the mask-invariant featurizer (products, figures, dates as placeholders; the product names are
+# in model.json). A model of another format is never used: the default one is rebuilt (combiner.py).
+FORMAT_VERSION = 2
 WEIGHTS_FILE = "model.npz"
 META_FILE = "model.json"
 
@@ -61,7 +63,7 @@ class SentenceModel:
     meta: dict
 
     def __post_init__(self) -> None:
-        vectorizer = make_vectorizer(self.vocabulary)
+        vectorizer = make_vectorizer(self.vocabulary, tuple(self.meta.get("mask_names", ())))
         vectorizer.idf_ = self.idf
         object.__setattr__(self, "_vectorizer", vectorizer)
         object.__setattr__(self, "_coef_t", np.ascontiguousarray(self.coef.T))

@@ -19,11 +19,15 @@ unchanged, or a model opinion on a sentence a rule's fix rewrote, does not count
 from __future__ import annotations
 
 import fcntl
+import json
+import re
 import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from copilot.compliance.calibration import states_own_benchmark
 from copilot.compliance.classifier import (
+    FORMAT_VERSION,
     INBOUND_CATEGORIES,
     META_FILE,
     OUTBOUND_CATEGORIES,
@@ -62,6 +66,16 @@ NEGATORS = frozenset("不没非无别勿未")
 # sentence about deposits only, in a message naming no investment product.
 DEPOSIT_GATED = frozenset({"guarantee", "expected_return", "deposit_confusion", "past_performance"})
 NEGATION_REACH = 4  # characters before the hit
+_QUOTED = re.compile(r"[“「『\"][^”」』\"\n]{1,80}[”」』\"]")  # one pair of quotation marks, within a line
+# Verdict calibration (docs/compliance.md): what the model finds and the rules did not has no safe
+# automatic fix — the fixable wordings (a product's own benchmark figure, a dated past performance
+# without the warning, 利息 of a named product, 最划算) are the rules' — so a model finding of these
+# categories blocks from ``raise_at`` on. Only superlative keeps the review band (revise,
+# 需人工复核): a paraphrase of 最划算 is replaceable wording a person can soften.
+BLOCK_ONLY = frozenset(
+    {"guarantee", "expected_return", "deposit_confusion", "past_performance", "disparagement", "inducement",
+     "regulator_endorsement", "suitability", "prompt_injection"}
+)
 Results = list[tuple[Finding, FixAction | None]]
 
 _MESSAGES = {
@@ -80,25 +94,50 @@ _build_lock = threading.Lock()
 
 
 def model_directory(model_dir: Path | str | None) -> Path:
-    """The model's folder. The default one is trained on first use when neither file exists; a
-    file lock keeps two processes from building it at once, and one that finds half a model waits
-    for the builder. A model given explicitly is never built: missing means blocked."""
+    """The model's folder. The default one is trained on first use when neither file exists, and
+    rebuilt when its ``model.json`` names another format (an old model left in the data directory
+    is never used silently). A file lock keeps two processes from building it at once, and one that
+    finds half a model waits for the builder. A model given explicitly is never built: missing or of
+    another format means blocked."""
     if model_dir is not None:
         return Path(model_dir)
     from copilot.config import get_settings
 
     settings = get_settings()
     directory = settings.data_dir / "compliance"
-    if (directory / WEIGHTS_FILE).exists() and (directory / META_FILE).exists():
+    if (directory / WEIGHTS_FILE).exists() and (directory / META_FILE).exists() and not _other_format(directory):
         return directory
     directory.mkdir(parents=True, exist_ok=True)
     with _build_lock, open(directory / ".build.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (directory / WEIGHTS_FILE).exists() and not (directory / META_FILE).exists():
+        weights, meta = directory / WEIGHTS_FILE, directory / META_FILE
+        if (not weights.exists() and not meta.exists()) or (meta.exists() and _other_format(directory)):
             from copilot.compliance.training import train_and_save
 
             train_and_save(settings.eval_dir, settings.guardrails_dir, directory)
     return directory
+
+
+_format_seen: dict[Path, tuple[int, bool]] = {}
+
+
+def _other_format(directory: Path) -> bool:
+    """Whether model.json is readable and names a format other than this code's (cached per mtime).
+    An unreadable file is not "other": loading it then fails closed."""
+    meta = directory / META_FILE
+    try:
+        stamp = meta.stat().st_mtime_ns
+    except OSError:
+        return False
+    hit = _format_seen.get(directory)
+    if hit is not None and hit[0] == stamp:
+        return hit[1]
+    try:
+        other = json.loads(meta.read_text("utf-8")).get("format") != FORMAT_VERSION
+    except (OSError, ValueError, AttributeError):
+        other = False
+    _format_seen[directory] = (stamp, other)
+    return other
 
 
 _facts_cache: dict[int, tuple] = {}
@@ -133,6 +172,8 @@ def second_opinion(rules: RuleSet, model_dir: Path | str | None) -> Callable[...
     pieces = boilerplate_pieces(rules)
 
     def has_cue(text: str, sentence_dense: str, start: int) -> bool:
+        if any(m.start() < start < m.end() for m in _QUOTED.finditer(text)):
+            return True  # a claim quoted (an anti-fraud post, a rumour passed on to be dismissed)
         before = text[max(0, start - NEGATION_REACH) : start]
         for piece in pieces:
             sentence_dense = sentence_dense.replace(piece, "")
@@ -205,13 +246,15 @@ def combine(
                 continue
             if deposit_fact and c in DEPOSIT_GATED:
                 continue  # a true statement about a deposit, as the rules' skip_deposit_sentences
+            if c == "expected_return" and facts is not None and states_own_benchmark(s.text, facts):
+                continue  # a product's own benchmark figure: the rules' and calibration's call
             score = float(scores[i, k])
             limits = model.thresholds[c]
             if score < limits.raise_at:
                 continue
             if any(cat == c and start < s.end and end > s.start for cat, start, end in flagged):
                 continue  # the rules already said it
-            blocking = score >= limits.block_at
+            blocking = score >= limits.block_at or c in BLOCK_ONLY
             message = _MESSAGES.get(c, "疑似违规表述") + (
                 f"（模型得分 {score:.2f}，规则未命中）。"
                 + ("请改写后再发送。" if blocking else "需人工复核：请确认或改写后再发送。")

@@ -144,6 +144,29 @@ def train_command(
         typer.echo(f"  {c}: 复核 ≥ {t.raise_at:.3f}，拦截 ≥ {t.block_at:.3f}，放行 < {t.clear_below:.3f}")
 
 
+@compliance_app.command("cross-validate")
+def cross_validate_command(
+    seed: Annotated[int, typer.Option(help="随机种子")] = 20261207,
+    show_misses: Annotated[bool, typer.Option("--show-misses", help="列出每折判错的消息 id")] = False,
+) -> None:
+    """留一批交叉验证：去掉一个已记录的盲测批次（及由它改写的句子）训练，再检查该批次。"""
+    from copilot.compliance.crossval import CAVEAT, cross_validate, render
+    from copilot.config import get_settings
+
+    settings = get_settings()
+    results = cross_validate(settings.eval_dir, settings.guardrails_dir, seed)
+    if not results:
+        raise _bad_input("没有已记录首次结果的盲测批次（eval/compliance/blind/first_seen.yaml）")
+    for r in results:
+        left = r.left_out_examples
+        typer.echo(f"{r.batch}: 训练 {r.trained_sentences} 个句子，去掉 {left} 个来自该批次或其改写的样本")
+    typer.echo(render(results))
+    typer.echo(CAVEAT)
+    if show_misses:
+        for r in results:
+            typer.echo(f"{r.batch} 判错：{', '.join(r.wrong) or '无'}")
+
+
 @compliance_app.command("first-seen")
 def first_seen_command(
     batch: Annotated[Path, typer.Argument(help="盲测批次文件 eval/compliance/blind/batch-NN.jsonl")],

@@ -12,11 +12,8 @@ from dataclasses import dataclass
 
 from copilot.compliance.normalize import dense_form
 from copilot.domain import CheckContext
-from copilot.text import CLAUSE_ENDS, SENTENCE_ENDS
+from copilot.text import sentence_spans  # the toolkit's sentence and clause spans (copilot/text.py)
 
-# the toolkit's punctuation set (copilot/text.py), clauses included; spans index the original text
-_ENDS = re.escape(SENTENCE_ENDS + CLAUSE_ENDS)
-_SENTENCE = re.compile(rf"[^{_ENDS}\n]+[{_ENDS}]*")
 NGRAM_RANGE = (1, 3)
 MIN_SENTENCE_CHARS = 6  # shorter pieces ("好的，谢谢。", "👍") carry no claim the rules would not see
 
@@ -29,22 +26,12 @@ class Sentence:
     dense: str  # what the classifier reads
 
 
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each sentence of ``text``, surrounding spaces trimmed (cheap: no normalising)."""
-    out = []
-    for m in _SENTENCE.finditer(text):
-        raw = m.group()
-        lead = len(raw) - len(raw.lstrip())
-        out.append((m.start() + lead, m.start() + len(raw.rstrip())))
-    return out
-
-
 def split_sentences(text: str) -> list[Sentence]:
     """Sentences of ``text`` with their spans; the dense form of each is what gets scored."""
     out = []
     for start, end in sentence_spans(text):
         dense = dense_form(text[start:end])
-        if len(dense) >= MIN_SENTENCE_CHARS:
+        if len(dense.rstrip(_END_MARKS)) >= MIN_SENTENCE_CHARS:  # an appended "。" must not make it count
             out.append(Sentence(start, end, text[start:end], dense))
     return out
 
@@ -89,8 +76,55 @@ def is_conservative(ctx: CheckContext) -> bool:
     return ctx.segment == "pension" or (ctx.customer_risk or "").upper() in {"C1", "C2"}
 
 
-def make_vectorizer(vocabulary: dict[str, int] | None = None):
-    """The featurizer: TF-IDF over character 1–3-grams of the dense sentence."""
+# Mask-invariant form: what a claim says does not depend on which product, figure or date it names,
+# so these become placeholders before the n-grams are taken (the same function at train and predict
+# time: the product names are stored with the model). The model learns "Ⓟ到期只多不少", not the
+# product it happened to be written about.
+PRODUCT, NUMBER, DATE = "Ⓟ", "Ⓝ", "Ⓓ"
+BOTH_FORMS = True
+_END_MARKS = "。.!?;,！？；，、~～ "
+_HAN_DIGIT = "一二三四五六七八九十两半"
+_DATES = re.compile(r"\d{4}[年.\-/]\d{1,2}[月.\-/]\d{1,2}日?|\d{1,2}月\d{1,2}日|\d{4}年\d{1,2}月")
+_NUMBERS = re.compile(
+    rf"百分之[{_HAN_DIGIT}零点]+"  # 百分之三点五
+    rf"|[{_HAN_DIGIT}]+点[一二三四五六七八九零]+"  # 三点五, 二点五
+    rf"|[{_HAN_DIGIT}]+[百千万]+[{_HAN_DIGIT}]*"  # 三百八, 一千五, 十万
+    rf"|[{_HAN_DIGIT}]+(?=个多?点|个百分点|成|块|倍|毛)"  # 三个点, 两成, 三块八
+    r"|\d+(?:\.\d+)?"
+)
+
+
+def mask_names(aliases: list[tuple[str, str]]) -> tuple[str, ...]:
+    """Product names to mask, longest first: the catalogue's short names and, for a long one, the
+    three-character tail RMs also write (薪享月月盈 → 月月盈)."""
+    from copilot.compliance.normalize import dense_form
+
+    names = set()
+    for alias, _code in aliases:
+        dense = dense_form(alias)
+        names.add(dense)
+        if len(dense) >= 5 and all("\u4e00" <= ch <= "\u9fff" for ch in dense[-3:]):
+            names.add(dense[-3:])
+    return tuple(sorted(names, key=lambda n: (-len(n), n)))
+
+
+def make_masker(names: tuple[str, ...]):
+    """dense sentence → its mask-invariant form (products Ⓟ, dates Ⓓ, figures Ⓝ)."""
+    product = re.compile("|".join(re.escape(n) for n in names)) if names else None
+
+    def mask(dense: str) -> str:
+        # The end punctuation carries no claim, and a fix that appends a sentence adds one ("…收益" →
+        # "…收益。"): the revised text must not score differently for it.
+        dense = dense.rstrip(_END_MARKS)
+        masked = product.sub(PRODUCT, dense) if product is not None else dense
+        masked = _NUMBERS.sub(NUMBER, _DATES.sub(DATE, masked))
+        return masked if masked == dense or not BOTH_FORMS else dense + "\n" + masked
+
+    return mask
+
+
+def make_vectorizer(vocabulary: dict[str, int] | None = None, names: tuple[str, ...] = ()):
+    """The featurizer: TF-IDF over character 1–3-grams of the mask-invariant dense sentence."""
     import numpy as np
     from sklearn.feature_extraction.text import TfidfVectorizer
 
@@ -99,6 +133,7 @@ def make_vectorizer(vocabulary: dict[str, int] | None = None):
         ngram_range=NGRAM_RANGE,
         sublinear_tf=True,
         lowercase=False,  # the dense form is already folded
+        preprocessor=make_masker(names),
         vocabulary=vocabulary,
         dtype=np.float32,
     )
