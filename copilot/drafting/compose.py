@@ -18,13 +18,15 @@ from copilot.config import Settings
 from copilot.drafting.attempts import Attempt
 from copilot.drafting.bigram_stats import knowledge_common_bigrams, topical_overlap
 from copilot.drafting.brief import Brief, Source
-from copilot.drafting.facts import product_facts
+from copilot.drafting.facts import ProductFacts, product_facts
 from copilot.drafting.fitting import Layout
+from copilot.drafting.grounding import extract_facts, known_facts
 from copilot.drafting.obligations import fact_context, finish_text, mark_required
 from copilot.drafting.prompting import render
 from copilot.drafting.scripts import channel_vocabulary, load_script, script_wording
 from copilot.drafting.snippets import snippet
-from copilot.knowledge import source_file
+from copilot.drafting.topics import arabic
+from copilot.knowledge import product_catalog, source_file
 from copilot.text import bigrams, split_sentences
 
 # How a script addresses its customer at the start ("阿姨，" "叔叔，" "阿姨您好，" "您好，"): replaced
@@ -37,6 +39,7 @@ _BENCHMARK_FIGURE = re.compile(r"业绩比较基准[^。！？]{0,20}?\d+(?:\.\d
 # theme and brief) to be quoted: below it, "利率为示例数据" gets attached to a voucher notice.
 MIN_RELEVANCE = 3
 SNIPPET_CHARS = 120
+CHECK_CHARS = 16  # "您问的<this much of the question>，我核实后…"
 
 
 def script_text(brief: Brief, attempt: Attempt, settings: Settings) -> tuple[str, int]:
@@ -148,27 +151,77 @@ def aim(brief: Brief) -> str:
     return brief.main.guidance if brief.main else ""
 
 
+def _names(brief: Brief, p: ProductFacts, settings: Settings) -> tuple[str, ...]:
+    """Every name a reply may call a product by: its short name and its sheet's aliases."""
+    product = product_catalog(settings.knowledge_dir).get(p.code)
+    return tuple(n for n in (p.short_name, *(product.aliases if product else ())) if n)
+
+
+def _unnamed(brief: Brief, text: str, settings: Settings) -> list[ProductFacts]:
+    """Products in scope (suitable, on sale) that ``text`` does not name: a reply names what was asked."""
+    return [
+        p for p in brief.products
+        if not p.expired and p.suits(brief.ceiling) and not any(n in text for n in _names(brief, p, settings))
+    ]  # fmt: skip
+
+
+def _situational(script: str, brief: Brief, query: str, settings: Settings) -> str:
+    """The script without sentences quoting a figure from the customer the script was written for
+    ("3.5%在这个范围里" answers "邻居说一年能有3.5%"): this customer did not say it."""
+    if brief.script is None:
+        return script
+    approved = load_script(source_file(brief.script.source.hit.source_path, settings))
+    if approved is None or not approved.situation:
+        return script
+    theirs = known_facts([approved.situation]) - known_facts([query])
+    if not theirs:
+        return script
+    lines = []
+    for line in script.split("\n"):
+        kept = [s for s in split_sentences(line) if not {f.key for f in extract_facts(s)} & theirs]
+        lines.append("".join(kept))
+    return "\n".join(lines)
+
+
+def _check_subject(brief: Brief) -> str:
+    """What the RM will check, in the customer's own words (a short, masked excerpt)."""
+    asked = re.sub(r"[\s，,。！!？?～~]+$", "", brief.message.strip())
+    asked = re.split(r"[，,。！!？?]", asked)[0] if len(asked) > CHECK_CHARS else asked
+    return asked if len(asked) <= CHECK_CHARS else asked[:CHECK_CHARS] + "…"
+
+
 def compose_reply(brief: Brief, attempt: Attempt, settings: Settings) -> str:
     """The template writer's reply, fitted to the persona's length limit."""
     customer = brief.customer
     greeting = brief.persona.greeting(customer.age_band if customer else None)
-    query = " ".join([*(t.text for t in brief.history[-2:] if t.role == "customer"), brief.message])
+    query = arabic(" ".join([*(t.text for t in brief.history[-2:] if t.role == "customer"), brief.message]))
     main = brief.main
     script, script_n = ("", 0) if attempt.plain else script_text(brief, attempt, settings)
     trusted = _trusted_code(brief, attempt)
     layout = Layout()
     layout.add(f"{greeting}，", glue=True, required=True)
+    # the needs asked about (随时取, 每月存两千) say which passage answers a question no scenario lists
+    topic = (main.education if main else "") or brief.topics.query_terms
     if script:
         script = without(_VOCATIVE.sub("", script, count=1), attempt.avoid)
+        script = _situational(script, brief, query, settings)
         script, missing = fact_context(brief, script, trusted)
         pieces = layout.add(script, cite=script_n, query=query, aim=aim(brief))
         mark_required(pieces, brief, trusted)
+        unnamed = _unnamed(brief, script, settings)
+        if unnamed and not attempt.plain:
+            # the script does not name what was asked (半价券 → 周三半价日): the sheet's passage does
+            quote, quote_n = _quote(brief, settings, query, topic=brief.topics.query_terms or topic)
+            quote = without(quote, attempt.avoid)
+            layout.add(quote, cite=quote_n, query=query, weight=2.0, required=True)
+            still = [(p, brief.source_for_product(p)) for p in _unnamed(brief, f"{script}{quote}", settings)
+                     if not p.is_investment]  # fmt: skip
+            if still:
+                layout.add(render("product_intro.md.j2", settings, products=still), required=True)
     else:
         _, missing = fact_context(brief, "")
         quote, quote_n = ("", 0)
         if main is not None and main.quote != "none" and not attempt.plain:
-            # the needs asked about (随时取, 每月存两千) say which passage answers a question no scenario lists
-            topic = main.education or brief.topics.query_terms
             quote, quote_n = _quote(brief, settings, query, topic=topic)
             quote = without(quote, attempt.avoid)
         opening = render(
@@ -178,8 +231,9 @@ def compose_reply(brief: Brief, attempt: Attempt, settings: Settings) -> str:
             main=brief.main_id,
             scenario_ids=brief.scenario_ids,
             products=list(brief.products),
-            has_answer=bool(quote) or missing.any_product_fact,
+            has_answer=bool(quote) or missing.any_product_fact or bool(brief.products),
             education_n=_education(brief),
+            asked=_check_subject(brief),
         )
         layout.add(opening, required=True)
         named = [(p, brief.source_for_product(p)) for p in brief.products if not p.is_investment and not p.expired]
@@ -188,7 +242,7 @@ def compose_reply(brief: Brief, attempt: Attempt, settings: Settings) -> str:
         # the passage that answers a general question is the answer, unless product facts are
         answers = main is not None and main.quote == "answer"
         layout.add(quote, cite=quote_n, query=query, weight=2.0, required=answers and not missing.any_product_fact)
-    layout.add(missing.footer(brief, settings), required=True)
+    layout.add(missing.footer(brief, settings, name_asked=True), required=True)
     if not script and brief.persona.sign_off:
         layout.add(brief.persona.sign_off, required=True)
     return finish_text(layout, brief)

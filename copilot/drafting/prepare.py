@@ -25,8 +25,8 @@ from copilot.drafting.scripts import script_wording
 from copilot.drafting.snippets import snippet
 from copilot.drafting.sources import Retrieved, Scope, implied_products, retrieve
 from copilot.drafting.timings import ms
-from copilot.drafting.topics import Topics, find_topics
-from copilot.knowledge import product_catalog
+from copilot.drafting.topics import Topics, arabic, find_topics
+from copilot.knowledge import product_catalog, source_file
 from copilot.segments import load_segments
 
 MAX_SOURCES = 5
@@ -50,13 +50,25 @@ def _facts_for(codes: list[str], settings: Settings) -> list[ProductFacts]:
     return [f for f in (product_facts(c, settings) for c in codes) if f is not None]
 
 
+def _successors(products: list[ProductFacts], settings: Settings) -> list[str]:
+    """Codes an expired product's own sheet points to ("可了解在售的稳盈180天持有期（QH-WM-R2-001）")."""
+    from copilot.knowledge import read_document
+
+    out: list[str] = []
+    for p in products:
+        if p.expired:
+            body = read_document(source_file(p.source_path, settings)).body
+            out += [c for c in codes_in_text(body) if c != p.code and c not in out]
+    return out
+
+
 def _alternatives(
     persona: Persona, products: list[ProductFacts], ceiling: str, settings: Settings
 ) -> list[ProductFacts]:
     taken = {p.code for p in products}
     out = [
         f
-        for f in _facts_for(persona.suitable_products, settings)
+        for f in _facts_for([*_successors(products, settings), *persona.suitable_products], settings)
         # somewhere to keep money (a deposit or a suitable wealth product), not a card or a service
         if f.code not in taken and not f.expired and f.suits(ceiling) and f.product_type not in ("card", "service")
     ]
@@ -137,7 +149,7 @@ def prepare_reply(req: DraftRequest, settings: Settings) -> tuple[Brief, dict[st
     last_customer = next((t.text for t in reversed(history) if t.role == "customer"), "")
     # a short follow-up ("那能拿到3.5%吗？") is read together with the customer's previous turn
     short = len(message) < FOLLOW_UP_CHARS and last_customer
-    query = f"{last_customer} {message}" if short else message
+    query = arabic(f"{last_customer} {message}" if short else message)
     explicit = _explicit_products(req.product_codes, settings)
     explicit += [f for f in _facts_for(codes_in_text(query), settings) if f not in explicit]
     general = retriever(settings, "hybrid").search(query, k=4, segment=segment)
@@ -154,16 +166,19 @@ def prepare_reply(req: DraftRequest, settings: Settings) -> tuple[Brief, dict[st
     needed: list[ProductFacts] = []
     main = next((s for s in scenarios if s.topic), None)
     wants_facts = main is not None and main.product_facts  # not a fraud warning or a complaint
-    if not products and wants_facts and not any(s.quarantine or s.offers_alternatives for s in scenarios):
-        # a question that names no product is answered from what it asks for (随时取 → 天天利)
-        needed = products = _needed(topics, segment, ceiling, settings)
+    if not products and not any(s.quarantine or s.offers_alternatives for s in scenarios):
+        # a question that names no product is answered from what it asks for (随时取 → 天天利); a
+        # complaint or a churn reply names the card benefit or service asked about (半价券 → 周三半价日),
+        # never an investment it would be pushing
+        needed = [p for p in _needed(topics, segment, ceiling, settings) if wants_facts or not p.is_investment]
+        products = needed
     steer = any(s.offers_alternatives for s in scenarios) or above or any(p.expired for p in products)
     alternatives = _alternatives(persona, products, ceiling, settings) if steer else []
     scope = Scope(
         query=query, segment=segment, products=tuple(products), alternatives=tuple(alternatives),
         scenarios=scenarios, ceiling=ceiling, kind="reply", channel=req.channel,
         topic_passages=topics.passages if unlisted or needed else (), topic_query=topics.query_terms,
-        implied=frozenset(p.code for p in needed),
+        implied=frozenset(p.code for p in needed), topic_scripts=topics.scripts,
     )  # fmt: skip
     sources, script = _number_sources(retrieve(scope, settings, general=general), scope)
     timings["retrieve"] = ms(time.perf_counter() - t0)

@@ -12,6 +12,41 @@ _QUESTION = re.compile(r"^问[:：]")
 _ANSWER = re.compile(r"^答[:：]\s*")
 
 
+_CELL_FIGURE = re.compile(r"^\d+(?:\.\d+)?%$")
+_PAREN = re.compile(r"（[^）]*）|\([^)]*\)")
+
+
+def _cells(line: str) -> list[str]:
+    return [c.strip() for c in line.strip().strip("|").split("|")]
+
+
+def table_sentences(lines: list[str]) -> list[str]:
+    """Markdown table rows as sentences a customer can read: the row's first cell names it, then its
+    cells ("周三半价日：每周三 全天使用，合作餐饮品牌指定套餐半价…。"); a bare figure keeps its
+    column's name ("3年：挂牌年利率1.55%。"). Other lines are kept as they are."""
+    out: list[str] = []
+    header: list[str] = []
+    for i, line in enumerate(lines):
+        s = line.strip()
+        if not s.startswith("|"):
+            header = []
+            out.append(line)
+            continue
+        nxt = lines[i + 1].strip() if i + 1 < len(lines) else ""
+        if re.fullmatch(r"\|?[\s:|-]+\|?", s):
+            continue  # the separator row
+        if not header and re.fullmatch(r"\|?[\s:|-]+\|?", nxt):
+            header = [_PAREN.sub("", c) for c in _cells(s)]
+            continue
+        cells = _cells(s)
+        if len(cells) < 2 or not cells[0]:
+            continue
+        rest = [f"{header[j]}{c}" if _CELL_FIGURE.match(c) and j < len(header) else c
+                for j, c in enumerate(cells[1:], start=1) if c]  # fmt: skip
+        out.append(f"{cells[0]}：{'，'.join(rest)}。")
+    return out
+
+
 def snippet(text: str, query: str, max_chars: int = 90, min_overlap: int = 0, whole: bool = False) -> str:
     """The sentences of a passage that share most with the query, in their original order.
 
@@ -20,9 +55,9 @@ def snippet(text: str, query: str, max_chars: int = 90, min_overlap: int = 0, wh
     bigrams with the query are taken (a draft quoting a passage must not drift to another topic).
     """
     lines = text.splitlines()
-    if whole:  # quoted to a customer: table rows read as "周四 ， 全天 ， …", and a document's
-        # "> 示例材料…" note is about the document, not for the customer
-        lines = [ln for ln in lines if not ln.lstrip().startswith(("|", ">"))]
+    if whole:  # quoted to a customer: a table row becomes a sentence ("周三半价日：每周三全天使用，…"),
+        # and a document's "> 示例材料…" note is about the document, not for the customer
+        lines = [ln for ln in table_sentences(lines) if not ln.lstrip().startswith(("|", ">"))]
     plain = "\n".join(_MARKUP.sub("", line).replace("|", "，").strip(" ，") for line in lines)
     sentences: list[str] = []
     context: list[str] = []  # an FAQ answer is about its question ("离职后卡还能用吗？")

@@ -41,6 +41,7 @@ class Scope:
     topic_passages: tuple[str, ...] = ()  # doc ids of the passages that explain the needs asked about
     topic_query: str = ""  # the needs' own words, for finding those passages
     implied: frozenset[str] = frozenset()  # products in scope only because a need points to them
+    topic_scripts: tuple[str, ...] = ()  # approved scripts written for the needs asked about
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,9 @@ def retrieve(scope: Scope, settings: Settings, general: list[Hit] | None = None,
             hits += [h for h in asked if h.chunk_id not in {x.chunk_id for x in hits}]
         product_hits[p.code] = hits
     scenario_words = " ".join(w for s in scope.scenarios for w in s.script_tags)
-    script_hits = keyword.search(f"{query} {scenario_words}", k=10, segment=segment, doc_type=DocType.script.value)
+    script_hits = keyword.search(
+        f"{query} {scenario_words} {scope.topic_query}", k=10, segment=segment, doc_type=DocType.script.value
+    )
     wanted = ScriptQuery(
         message=query,
         scenarios=scope.scenarios,
@@ -83,6 +86,7 @@ def retrieve(scope: Scope, settings: Settings, general: list[Hit] | None = None,
         in_scope=frozenset(p.code for p in scope.products) - scope.implied,
         kind=scope.kind,
         channel=scope.channel,
+        for_needs=frozenset(scope.topic_scripts),
     )
     choice = pick_script(script_hits, wanted, settings)
     script_hit = choice.hit if choice else None

@@ -42,6 +42,7 @@ class Need(BaseModel):
     passages: tuple[str, ...] = ()
     segments: tuple[str, ...] = ()
     query: str = ""
+    scripts: tuple[str, ...] = ()  # approved scripts (doc ids) written for this need
 
     def applies_to(self, segment: str) -> bool:
         return not self.segments or segment in self.segments
@@ -74,6 +75,10 @@ class Topics:
         return tuple(dict.fromkeys(p for n in self.needs for p in n.passages))
 
     @property
+    def scripts(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(s for n in self.needs for s in n.scripts))
+
+    @property
     def query_terms(self) -> str:
         return " ".join(n.query for n in self.needs if n.query)
 
@@ -84,6 +89,23 @@ class Topics:
 
 def fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
+
+
+_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_NUMBER = re.compile(r"([一二两三四五六七八九十]{1,3})(?=年|个月|天|万|千|期|笔|张|次|岁|周岁)")
+
+
+def _cn_value(s: str) -> int:
+    if "十" not in s:
+        return int("".join(str(_DIGITS[c]) for c in s))
+    tens, _, ones = s.partition("十")
+    return (_DIGITS[tens] if tens else 1) * 10 + (_DIGITS[ones] if ones else 0)
+
+
+def arabic(text: str) -> str:
+    """Chinese numerals before a unit as digits ("存三年" → "存3年", "六十万" → "60万"), so a question
+    meets the figures of the sheets that answer it."""
+    return _CN_NUMBER.sub(lambda m: str(_cn_value(m.group(1))), fold(text))
 
 
 def names_of(product: Product) -> tuple[str, ...]:
@@ -107,10 +129,30 @@ def products_named(text: str, catalog: dict[str, Product]) -> tuple[str, ...]:
     return tuple(sorted(found, key=found.__getitem__))
 
 
+GAP = 6  # "每个月…剩": at most this many characters where a phrase says "…"
+
+
+@lru_cache(maxsize=512)
+def _phrase_pattern(phrase: str) -> re.Pattern[str]:
+    parts = [re.escape(p) for p in phrase.split("…")]
+    return re.compile(f"[^。！？!?]{{0,{GAP}}}?".join(parts))
+
+
+def phrase_at(text: str, phrase: str) -> int:
+    """Where ``phrase`` occurs in ``text`` (-1: nowhere); "…" in a phrase stands for a short gap."""
+    if "…" not in phrase:
+        return text.find(phrase)
+    m = _phrase_pattern(phrase).search(text)
+    return m.start() if m else -1
+
+
 def needs_in(text: str, needs: Sequence[Need], segment: str) -> tuple[Need, ...]:
     plain = fold(text)
-    hits = [(min(plain.find(p) for p in n.phrases if p in plain), i, n)
-            for i, n in enumerate(needs) if n.applies_to(segment) and any(p in plain for p in n.phrases)]  # fmt: skip
+    hits = []
+    for i, n in enumerate(needs):
+        spots = [at for p in n.phrases if (at := phrase_at(plain, p)) >= 0]
+        if n.applies_to(segment) and spots:
+            hits.append((min(spots), i, n))
     return tuple(n for _, _, n in sorted(hits, key=lambda h: (h[0], h[1])))
 
 
