@@ -133,5 +133,7 @@ class Brief:
 
     def source_for_product(self, p: ProductFacts) -> int:
         """The number of the first source from this product's sheet (0: none)."""
-        src = next((s for s in self.sources if s.hit.product_code.upper() == p.code), None)
+        mine = [s for s in self.sources if s.hit.product_code.upper() == p.code]
+        # its sheet first: a script written for the product is not where its facts are declared
+        src = next((s for s in mine if s.hit.doc_type == "product"), mine[0] if mine else None)
         return src.n if src else 0

@@ -24,7 +24,7 @@ from copilot.drafting.grounding import extract_facts, known_facts
 from copilot.drafting.obligations import fact_context, finish_text, mark_required
 from copilot.drafting.prompting import render
 from copilot.drafting.scripts import channel_vocabulary, load_script, script_wording
-from copilot.drafting.snippets import snippet
+from copilot.drafting.snippets import quotable
 from copilot.drafting.topics import arabic
 from copilot.knowledge import product_catalog, source_file
 from copilot.text import bigrams, split_sentences
@@ -82,7 +82,9 @@ def _customer_facing(brief: Brief, src: Source, settings: Settings) -> str:
     return ""
 
 
-def _quote(brief: Brief, settings: Settings, query: str, known: str = "", topic: str = "") -> tuple[str, int]:
+def _quote(
+    brief: Brief, settings: Settings, query: str, known: str = "", topic: str = "", sheets_only: bool = False
+) -> tuple[str, int]:
     """The customer-facing passage that answers the question best, cut to a few whole sentences.
 
     A passage qualifies when it shares at least ``MIN_RELEVANCE`` topical bigrams with the
@@ -93,27 +95,32 @@ def _quote(brief: Brief, settings: Settings, query: str, known: str = "", topic:
     are left out.
     """
     names = "".join(p.short_name for p in brief.products)
-    common = knowledge_common_bigrams(settings) | bigrams(names)
-    seen = bigrams(known)
     q = bigrams(query)
+    # Latin bigrams ("App") say nothing about the topic; nor do the products' own names
+    common = knowledge_common_bigrams(settings) | bigrams(names) | {b for b in q if b.isascii()}
+    seen = bigrams(known)
+    # the names the customer used for what they ask about (薪享贷, 半价日): a passage naming one answers
+    said = [n for p in brief.products for n in _names(brief, p, settings) if n in query]
     best: tuple[float, str, int] | None = None
     for src in brief.sources:
         passage = _customer_facing(brief, src, settings)
-        if not passage:
+        if not passage or (sheets_only and src.hit.doc_type != "product"):
             continue
-        text = snippet(passage, f"{query} {topic}", max_chars=SNIPPET_CHARS, min_overlap=1, whole=True)
+        text, faq = quotable(passage, query, max_chars=SNIPPET_CHARS, topic=topic)
         # a benchmark figure is stated from the sheet's front matter with its basis (facts.md.j2),
         # never quoted in passing ("薪享月月盈…业绩比较基准年化2.10%-2.70%")
         kept = [s for s in split_sentences(text) if (not seen or _novel(s, seen)) and not _BENCHMARK_FIGURE.search(s)]
         text = "".join(kept)
         if not text:
             continue
-        asked = topical_overlap(query, text, common)
+        # an FAQ answer is about its question: the question counts with it
+        asked = topical_overlap(query, f"{faq}{text}", common)
         on_topic = topical_overlap(topic, text, common) if topic else 0
         titled = len(q & bigrams(src.hit.title)) >= 2 and len(q & bigrams(text)) >= 2
-        if asked < MIN_RELEVANCE and on_topic < 1 and not titled:
+        naming = sum(n in text for n in said)
+        if asked < MIN_RELEVANCE and on_topic < 1 and not titled and not naming:
             continue
-        score = asked + 0.5 * on_topic + 0.5 * len(q & bigrams(f"{src.hit.title}{src.hit.heading}"))
+        score = asked + 0.5 * on_topic + 0.5 * len(q & bigrams(f"{src.hit.title}{src.hit.heading}")) + 2 * naming
         if src.hit.product_code and src.hit.product_code.upper() in {p.code for p in brief.products}:
             score += 2  # the sheet of the product asked about answers before a general note
         if best is None or score > best[0]:
@@ -211,7 +218,8 @@ def compose_reply(brief: Brief, attempt: Attempt, settings: Settings) -> str:
         unnamed = _unnamed(brief, script, settings)
         if unnamed and not attempt.plain:
             # the script does not name what was asked (半价券 → 周三半价日): the sheet's passage does
-            quote, quote_n = _quote(brief, settings, query, topic=brief.topics.query_terms or topic)
+            # (from its sheet: another script's wording is written for another day's benefit)
+            quote, quote_n = _quote(brief, settings, query, topic=brief.topics.query_terms or topic, sheets_only=True)
             quote = without(quote, attempt.avoid)
             layout.add(quote, cite=quote_n, query=query, weight=2.0, required=True)
             still = [(p, brief.source_for_product(p)) for p in _unnamed(brief, f"{script}{quote}", settings)

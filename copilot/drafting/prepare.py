@@ -179,6 +179,7 @@ def prepare_reply(req: DraftRequest, settings: Settings) -> tuple[Brief, dict[st
         scenarios=scenarios, ceiling=ceiling, kind="reply", channel=req.channel,
         topic_passages=topics.passages if unlisted or needed else (), topic_query=topics.query_terms,
         implied=frozenset(p.code for p in needed), topic_scripts=topics.scripts,
+        topical=bool(products) or not topics.empty,
     )  # fmt: skip
     sources, script = _number_sources(retrieve(scope, settings, general=general), scope)
     timings["retrieve"] = ms(time.perf_counter() - t0)

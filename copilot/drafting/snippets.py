@@ -54,6 +54,19 @@ def snippet(text: str, query: str, max_chars: int = 90, min_overlap: int = 0, wh
     sentences rather than sent whole. With ``min_overlap`` only sentences sharing that many
     bigrams with the query are taken (a draft quoting a passage must not drift to another topic).
     """
+    return _snippet(text, query, max_chars, min_overlap, whole)[0]
+
+
+def quotable(text: str, query: str, max_chars: int, min_overlap: int = 1, topic: str = "") -> tuple[str, str]:
+    """Whole sentences to quote to a customer, and the FAQ questions they answer ("" if none): a
+    sheet's "问：工资转到别的银行要收手续费吗？" says what its answer is about. ``topic`` (the needs'
+    words) breaks ties between sentences the question itself shares as much with."""
+    return _snippet(text, query, max_chars, min_overlap, True, topic)
+
+
+def _snippet(
+    text: str, query: str, max_chars: int, min_overlap: int, whole: bool, topic: str = ""
+) -> tuple[str, str]:
     lines = text.splitlines()
     if whole:  # quoted to a customer: a table row becomes a sentence ("周三半价日：每周三全天使用，…"),
         # and a document's "> 示例材料…" note is about the document, not for the customer
@@ -78,18 +91,23 @@ def snippet(text: str, query: str, max_chars: int = 90, min_overlap: int = 0, wh
             context.append(question)
         question = ""  # a question covers the answer on its own line only
     if not sentences:
-        return ""  # a title chunk or a sample notice: nothing a customer should read
-    q = bigrams(query)
+        return "", ""  # a title chunk or a sample notice: nothing a customer should read
+    t_only = bigrams(topic) - bigrams(query)
+    q = bigrams(query) | t_only
 
     def shared(i: int) -> int:
         return len(q & bigrams(sentences[i] + context[i]))
 
-    ranked = sorted(range(len(sentences)), key=lambda i: (-shared(i), i))
+    def rank(i: int) -> float:  # the question's own words count double
+        b = bigrams(sentences[i] + context[i])
+        return 2 * len(b & (q - t_only)) + len(b & t_only)
+
+    ranked = sorted(range(len(sentences)), key=lambda i: (-rank(i), i))
     ranked = [i for i in ranked if shared(i) >= min_overlap]
     if whole:  # an FAQ answer is quoted only for a question like its own
         ranked = [i for i in ranked if not context[i] or len(q & bigrams(context[i])) >= max(min_overlap, 2)]
     if not ranked:
-        return ""
+        return "", ""
     if whole:  # only whole sentences: a quote cut with "…" reads as a mistake
         ranked = [i for i in ranked if len(sentences[i]) <= max_chars]
     chosen: list[int] = []
@@ -104,4 +122,5 @@ def snippet(text: str, query: str, max_chars: int = 90, min_overlap: int = 0, wh
     out = "".join(sentences[i] if sentences[i][-1] in "。！？；～~" else sentences[i] + "。" for i in sorted(chosen))
     if whole:
         out = re.sub(r"；$", "。", out)
-    return out if len(out) <= max_chars else out[: max_chars - 1] + "…"
+    asked = "".join(dict.fromkeys(context[i] for i in sorted(chosen) if context[i]))
+    return (out if len(out) <= max_chars else out[: max_chars - 1] + "…"), asked

@@ -76,7 +76,8 @@ class Topics:
 
     @property
     def scripts(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(s for n in self.needs for s in n.scripts))
+        """The scripts the needs name, once per need naming it (拍花 and 活动 both name 赏花外拍)."""
+        return tuple(s for n in self.needs for s in n.scripts)
 
     @property
     def query_terms(self) -> str:
