@@ -19,7 +19,7 @@ from copilot.drafting.attempts import Attempt
 from copilot.drafting.bigram_stats import knowledge_common_bigrams, topical_overlap
 from copilot.drafting.brief import Brief, Source
 from copilot.drafting.facts import ProductFacts, product_facts
-from copilot.drafting.fitting import Layout
+from copilot.drafting.fitting import Layout, Piece
 from copilot.drafting.grounding import extract_facts, known_facts
 from copilot.drafting.obligations import fact_context, finish_text, mark_required
 from copilot.drafting.prompting import render
@@ -100,13 +100,13 @@ def _quote(
     common = knowledge_common_bigrams(settings) | bigrams(names) | {b for b in q if b.isascii()}
     seen = bigrams(known)
     # the names the customer used for what they ask about (薪享贷, 半价日): a passage naming one answers
-    said = [n for p in brief.products for n in _names(brief, p, settings) if n in query]
+    said = _said(brief, query, settings)
     best: tuple[float, str, int] | None = None
     for src in brief.sources:
         passage = _customer_facing(brief, src, settings)
         if not passage or (sheets_only and src.hit.doc_type != "product"):
             continue
-        text, faq = quotable(passage, query, max_chars=SNIPPET_CHARS, topic=topic)
+        text, faq = quotable(passage, f"{query} {' '.join(said)}", max_chars=SNIPPET_CHARS, topic=topic)
         # a benchmark figure is stated from the sheet's front matter with its basis (facts.md.j2),
         # never quoted in passing ("薪享月月盈…业绩比较基准年化2.10%-2.70%")
         kept = [s for s in split_sentences(text) if (not seen or _novel(s, seen)) and not _BENCHMARK_FIGURE.search(s)]
@@ -164,12 +164,34 @@ def _names(brief: Brief, p: ProductFacts, settings: Settings) -> tuple[str, ...]
     return tuple(n for n in (p.short_name, *(product.aliases if product else ())) if n)
 
 
+def _said(brief: Brief, query: str, settings: Settings) -> list[str]:
+    """The names of what the customer asks about: a product's name or alias in the question, in the
+    needs' own words (满减 → 周四合作商户权益日), or sharing a word with it (半价券 → 半价日)."""
+    q = bigrams(query) - knowledge_common_bigrams(settings)
+    needs = brief.topics.query_terms
+    return [
+        n for p in brief.products for n in _names(brief, p, settings)
+        if n in query or (len(n) >= 3 and n in needs) or (len(n) <= 6 and bigrams(n) & q)
+    ]  # fmt: skip
+
+
 def _unnamed(brief: Brief, text: str, settings: Settings) -> list[ProductFacts]:
     """Products in scope (suitable, on sale) that ``text`` does not name: a reply names what was asked."""
     return [
         p for p in brief.products
         if not p.expired and p.suits(brief.ceiling) and not any(n in text for n in _names(brief, p, settings))
     ]  # fmt: skip
+
+
+def _keep_naming(pieces: list[Piece], brief: Brief, settings: Settings) -> None:
+    """A shortened script keeps, for each product asked about, its most relevant sentence naming it
+    ("薪享卡手机银行跨行转账免费…" in a reply about keeping a salary): the reply names what was asked."""
+    for p in brief.products:
+        if p.expired or not p.suits(brief.ceiling):
+            continue
+        naming = [x for x in pieces if any(n in x.text for n in _names(brief, p, settings))]
+        if naming and not any(x.required for x in naming):
+            max(naming, key=lambda x: x.score).required = True
 
 
 def _situational(script: str, brief: Brief, query: str, settings: Settings) -> str:
@@ -215,6 +237,7 @@ def compose_reply(brief: Brief, attempt: Attempt, settings: Settings) -> str:
         script, missing = fact_context(brief, script, trusted)
         pieces = layout.add(script, cite=script_n, query=query, aim=aim(brief))
         mark_required(pieces, brief, trusted)
+        _keep_naming(pieces, brief, settings)
         unnamed = _unnamed(brief, script, settings)
         if unnamed and not attempt.plain:
             # the script does not name what was asked (半价券 → 周三半价日): the sheet's passage does

@@ -98,11 +98,11 @@ def _snippet(
     def shared(i: int) -> int:
         return len(q & bigrams(sentences[i] + context[i]))
 
-    def rank(i: int) -> float:  # the question's own words count double
+    def rank(i: int) -> tuple[int, int]:  # the question's own words first, the needs' words break ties
         b = bigrams(sentences[i] + context[i])
-        return 2 * len(b & (q - t_only)) + len(b & t_only)
+        return len(b & (q - t_only)), len(b & t_only)
 
-    ranked = sorted(range(len(sentences)), key=lambda i: (-rank(i), i))
+    ranked = sorted(range(len(sentences)), key=lambda i: (-rank(i)[0], -rank(i)[1], i))
     ranked = [i for i in ranked if shared(i) >= min_overlap]
     if whole:  # an FAQ answer is quoted only for a question like its own
         ranked = [i for i in ranked if not context[i] or len(q & bigrams(context[i])) >= max(min_overlap, 2)]
