@@ -120,7 +120,7 @@ def _quote(
         naming = sum(n in text for n in said)
         if asked < MIN_RELEVANCE and on_topic < 1 and not titled and not naming:
             continue
-        score = asked + 0.5 * on_topic + 0.5 * len(q & bigrams(f"{src.hit.title}{src.hit.heading}")) + 2 * naming
+        score = asked + 0.5 * on_topic + 0.5 * len(q & bigrams(f"{src.hit.title}{src.hit.heading}")) + 3 * naming
         if src.hit.product_code and src.hit.product_code.upper() in {p.code for p in brief.products}:
             score += 2  # the sheet of the product asked about answers before a general note
         if best is None or score > best[0]:
@@ -175,21 +175,31 @@ def _said(brief: Brief, query: str, settings: Settings) -> list[str]:
     ]  # fmt: skip
 
 
-def _unnamed(brief: Brief, text: str, settings: Settings) -> list[ProductFacts]:
-    """Products in scope (suitable, on sale) that ``text`` does not name: a reply names what was asked."""
+def _asked_names(brief: Brief, p: ProductFacts, query: str, settings: Settings) -> tuple[str, ...]:
+    """The names of ``p`` the question is about (半价日 for 半价券), else all its names."""
+    said = set(_said(brief, query, settings))
+    names = _names(brief, p, settings)
+    return tuple(n for n in names if n in said) or names
+
+
+def _unnamed(brief: Brief, text: str, query: str, settings: Settings) -> list[ProductFacts]:
+    """Products in scope (suitable, on sale) that ``text`` does not name as asked: a reply names
+    what was asked (a script's "周五影票日见" does not answer a question about 周四's 满减)."""
     return [
         p for p in brief.products
-        if not p.expired and p.suits(brief.ceiling) and not any(n in text for n in _names(brief, p, settings))
+        if not p.expired and p.suits(brief.ceiling)
+        and not any(n in text for n in _asked_names(brief, p, query, settings))
     ]  # fmt: skip
 
 
-def _keep_naming(pieces: list[Piece], brief: Brief, settings: Settings) -> None:
+def _keep_naming(pieces: list[Piece], brief: Brief, query: str, settings: Settings) -> None:
     """A shortened script keeps, for each product asked about, its most relevant sentence naming it
     ("薪享卡手机银行跨行转账免费…" in a reply about keeping a salary): the reply names what was asked."""
     for p in brief.products:
         if p.expired or not p.suits(brief.ceiling):
             continue
-        naming = [x for x in pieces if any(n in x.text for n in _names(brief, p, settings))]
+        names = _asked_names(brief, p, query, settings)
+        naming = [x for x in pieces if any(n in x.text for n in names)]
         if naming and not any(x.required for x in naming):
             max(naming, key=lambda x: x.score).required = True
 
@@ -237,15 +247,15 @@ def compose_reply(brief: Brief, attempt: Attempt, settings: Settings) -> str:
         script, missing = fact_context(brief, script, trusted)
         pieces = layout.add(script, cite=script_n, query=query, aim=aim(brief))
         mark_required(pieces, brief, trusted)
-        _keep_naming(pieces, brief, settings)
-        unnamed = _unnamed(brief, script, settings)
+        _keep_naming(pieces, brief, query, settings)
+        unnamed = _unnamed(brief, script, query, settings)
         if unnamed and not attempt.plain:
             # the script does not name what was asked (半价券 → 周三半价日): the sheet's passage does
             # (from its sheet: another script's wording is written for another day's benefit)
             quote, quote_n = _quote(brief, settings, query, topic=brief.topics.query_terms or topic, sheets_only=True)
             quote = without(quote, attempt.avoid)
             layout.add(quote, cite=quote_n, query=query, weight=2.0, required=True)
-            still = [(p, brief.source_for_product(p)) for p in _unnamed(brief, f"{script}{quote}", settings)
+            still = [(p, brief.source_for_product(p)) for p in _unnamed(brief, f"{script}{quote}", query, settings)
                      if not p.is_investment]  # fmt: skip
             if still:
                 layout.add(render("product_intro.md.j2", settings, products=still), required=True)

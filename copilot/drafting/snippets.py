@@ -43,7 +43,8 @@ def table_sentences(lines: list[str]) -> list[str]:
             continue
         rest = [f"{header[j]}{c}" if _CELL_FIGURE.match(c) and j < len(header) else c
                 for j, c in enumerate(cells[1:], start=1) if c]  # fmt: skip
-        out.append(f"{cells[0]}：{'，'.join(rest)}。")
+        # one row, one sentence: a cell's own "；" would let its last clause be cut off the row
+        out.append(f"{cells[0]}：{'，'.join(rest)}。".replace("；", "，"))
     return out
 
 
@@ -110,6 +111,9 @@ def _snippet(
         return "", ""
     if whole:  # only whole sentences: a quote cut with "…" reads as a mistake
         ranked = [i for i in ranked if len(sentences[i]) <= max_chars]
+        # and only sentences about as close to the question as the best one (no drift to the next row)
+        top = rank(ranked[0])[0] if ranked else 0
+        ranked = [i for i in ranked if 2 * rank(i)[0] >= top]
     chosen: list[int] = []
     used = 0
     for i in ranked:
