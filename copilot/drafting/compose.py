@@ -140,9 +140,12 @@ def _education(brief: Brief) -> int:
     return src.n if src else 0
 
 
+_LEAD = re.compile(r"^[^，,。！？]{0,6}好[，,]\s*")  # a greeting a finding's span may start with ("您好，")
+
+
 def without(text: str, avoid: Iterable[str]) -> str:
     """``text`` without the sentences holding any of ``avoid`` (what the rule pack blocked)."""
-    avoid = tuple(avoid)
+    avoid = tuple(dict.fromkeys(x for a in avoid for x in (a, _LEAD.sub("", a)) if x.strip()))
     if not avoid or not text:
         return text
     lines = []
@@ -168,11 +171,10 @@ def _said(brief: Brief, query: str, settings: Settings) -> list[str]:
     """The names of what the customer asks about: a product's name or alias in the question, in the
     needs' own words (满减 → 周四合作商户权益日), or sharing a word with it (半价券 → 半价日)."""
     q = bigrams(query) - knowledge_common_bigrams(settings)
+    names = [n for p in brief.products for n in _names(brief, p, settings)]
+    close = [n for n in names if n in query or (len(n) <= 6 and bigrams(n) & q)]
     needs = brief.topics.query_terms
-    return [
-        n for p in brief.products for n in _names(brief, p, settings)
-        if n in query or (len(n) >= 3 and n in needs) or (len(n) <= 6 and bigrams(n) & q)
-    ]  # fmt: skip
+    return close or [n for n in names if len(n) >= 3 and n in needs]
 
 
 def _asked_names(brief: Brief, p: ProductFacts, query: str, settings: Settings) -> tuple[str, ...]:
@@ -277,7 +279,9 @@ def compose_reply(brief: Brief, attempt: Attempt, settings: Settings) -> str:
             asked=_check_subject(brief),
         )
         layout.add(opening, required=True)
-        named = [(p, brief.source_for_product(p)) for p in brief.products if not p.is_investment and not p.expired]
+        # a product the reply states no facts for is still named (a volatility reply about 月月盈)
+        named = [(p, brief.source_for_product(p)) for p in brief.products if not p.expired and p.suits(brief.ceiling)
+                 and (not p.is_investment or not (brief.states_facts or missing.investments))]  # fmt: skip
         if named:
             layout.add(render("product_intro.md.j2", settings, products=named), required=True)
         # the passage that answers a general question is the answer, unless product facts are

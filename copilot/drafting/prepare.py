@@ -148,7 +148,7 @@ def prepare_reply(req: DraftRequest, settings: Settings) -> tuple[Brief, dict[st
     topics = find_topics(message, segment, settings, [t.text for t in history])
     last_customer = next((t.text for t in reversed(history) if t.role == "customer"), "")
     # a short follow-up ("那能拿到3.5%吗？") is read together with the customer's previous turn
-    short = len(message) < FOLLOW_UP_CHARS and last_customer
+    short = (len(message) < FOLLOW_UP_CHARS or topics.from_history) and last_customer
     query = arabic(f"{last_customer} {message}" if short else message)
     explicit = _explicit_products(req.product_codes, settings)
     explicit += [f for f in _facts_for(codes_in_text(query), settings) if f not in explicit]

@@ -160,14 +160,19 @@ def needs_in(text: str, needs: Sequence[Need], segment: str) -> tuple[Need, ...]
 def find_topics(message: str, segment: str, settings: Settings, history: Sequence[str] = ()) -> Topics:
     """Products and needs of ``message``; ``history`` is the earlier turns' texts, oldest first."""
     catalog = product_catalog(settings.knowledge_dir)
-    needs = needs_in(message, load_needs(settings.prompts_dir), segment)
+    all_needs = load_needs(settings.prompts_dir)
+    needs = needs_in(message, all_needs, segment)
     products = products_named(message, catalog)
-    if products or not _POINTS_BACK.search(fold(message)):
+    if products:
         return Topics(products=products, needs=needs)
-    for turn in reversed(history):
-        earlier = products_named(turn, catalog)
-        if earlier:
-            return Topics(products=earlier[:1], needs=needs, from_history=True)
+    # "那它能随时取吗？" points back; "那第二年呢？" names nothing of its own: both continue the
+    # conversation, about what the latest earlier turn that named something was about
+    if _POINTS_BACK.search(fold(message)) or not needs:
+        for turn in reversed(history):
+            earlier = products_named(turn, catalog)
+            before = () if needs else needs_in(turn, all_needs, segment)
+            if earlier or before:
+                return Topics(products=earlier[:1], needs=needs or before, from_history=True)
     return Topics(needs=needs)
 
 
