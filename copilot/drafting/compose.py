@@ -214,7 +214,9 @@ def _situational(script: str, brief: Brief, query: str, settings: Settings) -> s
     approved = load_script(source_file(brief.script.source.hit.source_path, settings))
     if approved is None or not approved.situation:
         return script
-    theirs = known_facts([approved.situation]) - known_facts([query])
+    # figures only (a product code in the situation holds "R2"), and none the sheets declare
+    sheets = [f"{p.benchmark} {p.benchmark_basis} {p.term}" for p in brief.products]
+    theirs = {f.key for f in extract_facts(approved.situation) if f.kind == "figure"} - known_facts([query, *sheets])
     if not theirs:
         return script
     lines = []

@@ -43,6 +43,7 @@ class Need(BaseModel):
     segments: tuple[str, ...] = ()
     query: str = ""
     scripts: tuple[str, ...] = ()  # approved scripts (doc ids) written for this need
+    generic: bool = False  # a broad need ("放哪好"): comes after every specific one the question has
 
     def applies_to(self, segment: str) -> bool:
         return not self.segments or segment in self.segments
@@ -153,8 +154,8 @@ def needs_in(text: str, needs: Sequence[Need], segment: str) -> tuple[Need, ...]
     for i, n in enumerate(needs):
         spots = [at for p in n.phrases if (at := phrase_at(plain, p)) >= 0]
         if n.applies_to(segment) and spots:
-            hits.append((min(spots), i, n))
-    return tuple(n for _, _, n in sorted(hits, key=lambda h: (h[0], h[1])))
+            hits.append((n.generic, min(spots), i, n))
+    return tuple(h[-1] for h in sorted(hits, key=lambda h: h[:3]))
 
 
 def find_topics(message: str, segment: str, settings: Settings, history: Sequence[str] = ()) -> Topics:
