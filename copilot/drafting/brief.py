@@ -73,6 +73,9 @@ class Brief:
     notes: tuple[Finding, ...] = ()
     topics: Topics = field(default_factory=Topics)  # what the question is about (products by name, needs in words)
     deposit_names: tuple[str, ...] = ()  # every name of a deposit in the catalogue (never a 理财产品)
+    # products in scope only because a need the customer expressed points to them (随时取 → 天天利):
+    # named with what they are and the passage that meets the need, not presented with their benchmark
+    needed: frozenset[str] = frozenset()
     theme: str = ""  # post
     post_brief: str = ""  # post: the operator's brief, written for customers
 

@@ -40,6 +40,7 @@ _BENCHMARK_FIGURE = re.compile(r"业绩比较基准[^。！？]{0,20}?\d+(?:\.\d
 MIN_RELEVANCE = 3
 SNIPPET_CHARS = 120
 CHECK_CHARS = 16  # "您问的<this much of the question>，我核实后…"
+NAMING_BONUS = 100.0  # a sentence naming what was asked is kept before any other that is not required
 
 
 def script_text(brief: Brief, attempt: Attempt, settings: Settings) -> tuple[str, int]:
@@ -184,6 +185,16 @@ def _asked_names(brief: Brief, p: ProductFacts, query: str, settings: Settings) 
     return tuple(n for n in names if n in said) or names
 
 
+def _strongly_asked(brief: Brief, products: list[ProductFacts], query: str, settings: Settings) -> bool:
+    """The question names one of these products itself, or by a word a need's own words name too
+    ("半价券": 半价日 is in the dining need's words) — not a word every payroll question shares (工资)."""
+    q = bigrams(query) - knowledge_common_bigrams(settings)
+    needs = brief.topics.query_terms
+    return any(
+        n in query or (n in needs and bigrams(n) & q) for p in products for n in _names(brief, p, settings)
+    )
+
+
 def _unnamed(brief: Brief, text: str, query: str, settings: Settings) -> list[ProductFacts]:
     """Products in scope (suitable, on sale) that ``text`` does not name as asked: a reply names
     what was asked (a script's "周五影票日见" does not answer a question about 周四's 满减)."""
@@ -203,7 +214,8 @@ def _keep_naming(pieces: list[Piece], brief: Brief, query: str, settings: Settin
         names = _asked_names(brief, p, query, settings)
         naming = [x for x in pieces if any(n in x.text for n in names)]
         if naming and not any(x.required for x in naming):
-            max(naming, key=lambda x: x.score).required = True
+            # first among the rest, not required: the exact facts that must stay come before it
+            max(naming, key=lambda x: x.score).score += NAMING_BONUS
 
 
 def _situational(script: str, brief: Brief, query: str, settings: Settings) -> str:
@@ -258,11 +270,16 @@ def compose_reply(brief: Brief, attempt: Attempt, settings: Settings) -> str:
             # (from its sheet: another script's wording is written for another day's benefit)
             quote, quote_n = _quote(brief, settings, query, topic=brief.topics.query_terms or topic, sheets_only=True)
             quote = without(quote, attempt.avoid)
-            layout.add(quote, cite=quote_n, query=query, weight=2.0, required=True)
+            # it must stay when the customer named it and a need says so (半价券 → 半价日); else it
+            # comes before the script's other sentences, if it fits
+            strong = _strongly_asked(brief, unnamed, query, settings)
+            for piece in layout.add(quote, cite=quote_n, query=query, weight=2.0, required=strong):
+                piece.score += NAMING_BONUS
             still = [(p, brief.source_for_product(p)) for p in _unnamed(brief, f"{script}{quote}", query, settings)
                      if not p.is_investment]  # fmt: skip
             if still:
-                layout.add(render("product_intro.md.j2", settings, products=still), required=True)
+                for piece in layout.add(render("product_intro.md.j2", settings, products=still), query=query):
+                    piece.score += NAMING_BONUS
     else:
         _, missing = fact_context(brief, "")
         quote, quote_n = ("", 0)
@@ -282,8 +299,9 @@ def compose_reply(brief: Brief, attempt: Attempt, settings: Settings) -> str:
         )
         layout.add(opening, required=True)
         # a product the reply states no facts for is still named (a volatility reply about 月月盈)
+        stated = {p.code for p, _ in missing.investments}
         named = [(p, brief.source_for_product(p)) for p in brief.products if not p.expired and p.suits(brief.ceiling)
-                 and (not p.is_investment or not (brief.states_facts or missing.investments))]  # fmt: skip
+                 and (not p.is_investment or p.code not in stated)]  # fmt: skip
         if named:
             layout.add(render("product_intro.md.j2", settings, products=named), required=True)
         # the passage that answers a general question is the answer, unless product facts are

@@ -120,7 +120,9 @@ def fact_context(brief: Brief, text: str, trusted_code: str = "") -> tuple[str, 
                 text, _ = cite_in_place(text, figure, n) if n else (text, True)
             elif p.code == trusted_code and "业绩比较基准" in text:
                 text, _ = cite_in_place(text, "业绩比较基准", n) if n else (text, True)
-            elif brief.states_facts:
+            elif brief.states_facts and not (p.code in brief.needed and "业绩比较基准" not in text):
+                # (a product only a need points to is named with what it is, not presented with its
+                # benchmark — unless the text speaks of one: then it is stated with its basis)
                 investments.append((p, n))
         elif n:
             text, _ = cite_in_place(text, p.short_name, n)

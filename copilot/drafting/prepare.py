@@ -32,6 +32,7 @@ from copilot.segments import load_segments
 MAX_SOURCES = 5
 MAX_NEEDED = 2  # products a need implies that a reply may state ("随时取" → 天天利)
 SNIPPET_CHARS = 90
+NAMED_IN_ANY_REPLY = ("card", "service")  # product types a complaint or churn reply may name (a benefit, a service)
 FOLLOW_UP_CHARS = 12  # a shorter message is read together with the customer's previous turn
 
 
@@ -158,7 +159,8 @@ def prepare_reply(req: DraftRequest, settings: Settings) -> tuple[Brief, dict[st
     named = [p for p in distinctly_named(query, settings) if p not in implied[:1]]
     # the short names product sheets declare (月月盈), and "它" in a follow-up (``topics.py``)
     by_name = [f for f in _facts_for(list(topics.products), settings) if f not in explicit]
-    products = explicit or (implied[:1] + named)[:2] or by_name[:2]
+    # every product the question names by name or alias ("养老理财和养老储蓄哪个好" names two)
+    products = explicit or list(dict.fromkeys([*by_name, *implied[:1], *named]))[:2]
     ceiling = customer_ceiling(req.customer.risk_level, persona.risk_ceiling)
     above = any(not p.suits(ceiling) for p in products)
     scenarios = tuple(detect_scenarios(message, settings, ceiling, above, inbound))
@@ -169,8 +171,9 @@ def prepare_reply(req: DraftRequest, settings: Settings) -> tuple[Brief, dict[st
     if not products and not any(s.quarantine or s.offers_alternatives for s in scenarios):
         # a question that names no product is answered from what it asks for (随时取 → 天天利); a
         # complaint or a churn reply names the card benefit or service asked about (半价券 → 周三半价日),
-        # never an investment it would be pushing
-        needed = [p for p in _needed(topics, segment, ceiling, settings) if wants_facts or not p.is_investment]
+        # never a product it would be pushing (a fraud warning names no deposit either)
+        needed = [p for p in _needed(topics, segment, ceiling, settings)
+                  if wants_facts or p.product_type in NAMED_IN_ANY_REPLY]  # fmt: skip
         products = needed
     steer = any(s.offers_alternatives for s in scenarios) or above or any(p.expired for p in products)
     alternatives = _alternatives(persona, products, ceiling, settings) if steer else []
@@ -201,6 +204,7 @@ def prepare_reply(req: DraftRequest, settings: Settings) -> tuple[Brief, dict[st
         notes=tuple(inbound),
         topics=topics,
         deposit_names=_deposit_names(settings),
+        needed=scope.implied,
     )
     brief = replace(brief, notes=(*inbound, *request_notes(brief)))
     return _vetted(brief, settings), timings

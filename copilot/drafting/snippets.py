@@ -69,6 +69,7 @@ def _snippet(
     text: str, query: str, max_chars: int, min_overlap: int, whole: bool, topic: str = ""
 ) -> tuple[str, str]:
     lines = text.splitlines()
+    rows = set(table_sentences([ln for ln in lines if ln.lstrip().startswith("|")])) if whole else set()
     if whole:  # quoted to a customer: a table row becomes a sentence ("周三半价日：每周三全天使用，…"),
         # and a document's "> 示例材料…" note is about the document, not for the customer
         lines = [ln for ln in table_sentences(lines) if not ln.lstrip().startswith(("|", ">"))]
@@ -111,9 +112,10 @@ def _snippet(
         return "", ""
     if whole:  # only whole sentences: a quote cut with "…" reads as a mistake
         ranked = [i for i in ranked if len(sentences[i]) <= max_chars]
-        # and only sentences about as close to the question as the best one (no drift to the next row)
+        # and only sentences close to the question: a table row about as close as the best one (no
+        # drift to the next row), another sentence at least a third as close
         top = rank(ranked[0])[0] if ranked else 0
-        ranked = [i for i in ranked if 2 * rank(i)[0] >= top]
+        ranked = [i for i in ranked if (2 if sentences[i] in rows else 3) * rank(i)[0] >= top]
     chosen: list[int] = []
     used = 0
     for i in ranked:

@@ -24,6 +24,9 @@ from copilot.knowledge import Product, product_catalog
 # Words that point back at something said before; a message with one and no product of its own
 # is about the previous turn's product.
 _POINTS_BACK = re.compile(r"它|这个|这款|那个|那款|这只|那只|这种|该产品|上面说的|刚才说的|刚说的")
+# A message that carries on the conversation ("那第二年呢？", "还有别的吗"): with no topic of its
+# own it is about what the earlier turns were about.
+_CONTINUES = re.compile(r"^(?:那|那么|还有|另外|然后|再问|顺便)|呢[？?！!。～~]*$")
 _CODE = re.compile(r"QH-[A-Z]{2,4}(?:-[A-Z0-9]{1,4}){1,3}", re.I)
 _ISSUER = re.compile(r"^(青禾理财|青禾代销|青禾银行|青禾信用卡|青禾)\s*")
 
@@ -168,7 +171,7 @@ def find_topics(message: str, segment: str, settings: Settings, history: Sequenc
         return Topics(products=products, needs=needs)
     # "那它能随时取吗？" points back; "那第二年呢？" names nothing of its own: both continue the
     # conversation, about what the latest earlier turn that named something was about
-    if _POINTS_BACK.search(fold(message)) or not needs:
+    if _POINTS_BACK.search(fold(message)) or (not needs and _CONTINUES.search(fold(message).strip())):
         for turn in reversed(history):
             earlier = products_named(turn, catalog)
             before = () if needs else needs_in(turn, all_needs, segment)
