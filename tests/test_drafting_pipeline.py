@@ -82,7 +82,11 @@ def test_r4_fund_for_c2_pensioner_is_not_recommended(kb_settings: Settings) -> N
         codes=["QH-FD-R4-001"],
     )
     assert d.sendable, d.findings
-    assert "成长精选" not in d.draft  # not named, let alone pushed
+    # named only where the customer's own question is answered: "您问的成长精选…不适合您", never pushed
+    from copilot.text import split_sentences
+
+    naming = [s for s in split_sentences(d.draft) if "成长精选" in s]
+    assert naming and all("不适合您" in s and "不推荐" in s for s in naming)
     assert "不适合您" in d.draft and "不推荐" in d.draft and "C2" in d.draft
     # steered to suitable products of the persona's list, each R2 or lower
     assert "特定养老储蓄" in d.draft

@@ -185,6 +185,20 @@ def _asked_names(brief: Brief, p: ProductFacts, query: str, settings: Settings) 
     return tuple(n for n in names if n in said) or names
 
 
+_ROW = re.compile(r"^[^：，。]{2,12}：")
+ROW_HEAD_CHARS = 45
+
+
+def _row_head(quote: str) -> str:
+    """A table row quoted as "周五影票日：每周五 10:00 起兑换，合作影院…" cut after its last cell
+    that fits in ``ROW_HEAD_CHARS`` (a row is a list of cells: any prefix of it reads whole)."""
+    first = split_sentences(quote)[0] if quote else ""
+    if not _ROW.match(first) or len(first) <= ROW_HEAD_CHARS:
+        return quote
+    cut = first.rfind("，", 0, ROW_HEAD_CHARS)
+    return f"{first[:cut]}。" if cut > 0 else first
+
+
 def _strongly_asked(brief: Brief, products: list[ProductFacts], query: str, settings: Settings) -> bool:
     """The question names one of these products itself, or by a word a need's own words name too
     ("半价券": 半价日 is in the dining need's words) — not a word every payroll question shares (工资)."""
@@ -273,6 +287,8 @@ def compose_reply(brief: Brief, attempt: Attempt, settings: Settings) -> str:
             # it must stay when the customer named it and a need says so (半价券 → 半价日); else it
             # comes before the script's other sentences, if it fits
             strong = _strongly_asked(brief, unnamed, query, settings)
+            if strong:  # beside a script, a table row is said short: its name and first cells
+                quote = _row_head(quote)
             for piece in layout.add(quote, cite=quote_n, query=query, weight=2.0, required=strong):
                 piece.score += NAMING_BONUS
             still = [(p, brief.source_for_product(p)) for p in _unnamed(brief, f"{script}{quote}", query, settings)
