@@ -291,8 +291,7 @@ def compose_reply(brief: Brief, attempt: Attempt, settings: Settings) -> str:
                 quote = _row_head(quote)
             for piece in layout.add(quote, cite=quote_n, query=query, weight=2.0, required=strong):
                 piece.score += NAMING_BONUS
-            still = [(p, brief.source_for_product(p)) for p in _unnamed(brief, f"{script}{quote}", query, settings)
-                     if not p.is_investment]  # fmt: skip
+            still = [(p, brief.source_for_product(p)) for p in _unnamed(brief, f"{script}{quote}", query, settings)]
             if still:
                 for piece in layout.add(render("product_intro.md.j2", settings, products=still), query=query):
                     piece.score += NAMING_BONUS

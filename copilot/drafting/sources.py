@@ -79,7 +79,9 @@ def retrieve(scope: Scope, settings: Settings, general: list[Hit] | None = None,
                 f"{query} {scope.topic_query}", k=3, product_code=p.code, include_expired=True,
                 doc_type=DocType.product.value,
             )
-            hits = asked + [h for h in hits if h.chunk_id not in {x.chunk_id for x in asked}]
+            rest = [h for h in hits if h.chunk_id not in {x.chunk_id for x in asked}]
+            # an investment's facts are cited to its 业绩比较基准 section: that one stays first
+            hits = [*rest[:1], *asked, *rest[1:]] if p.is_investment else [*asked, *rest]
         product_hits[p.code] = hits
     scenario_words = " ".join(w for s in scope.scenarios for w in s.script_tags)
     script_hits = keyword.search(

@@ -110,7 +110,7 @@ def _cn_value(s: str) -> int:
 def arabic(text: str) -> str:
     """Chinese numerals before a unit as digits ("存三年" → "存3年", "六十万" → "60万"), so a question
     meets the figures of the sheets that answer it."""
-    return _CN_NUMBER.sub(lambda m: str(_cn_value(m.group(1))), fold(text))
+    return _CN_NUMBER.sub(lambda m: str(_cn_value(m.group(1))), text)
 
 
 def names_of(product: Product) -> tuple[str, ...]:
