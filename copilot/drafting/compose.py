@@ -252,11 +252,13 @@ def _situational(script: str, brief: Brief, query: str, settings: Settings) -> s
     return "\n".join(lines)
 
 
-def _check_subject(brief: Brief) -> str:
-    """What the RM will check, in the customer's own words (a short, masked excerpt)."""
+def _check_subject(brief: Brief, attempt: Attempt) -> str:
+    """What the RM will check, in the customer's own words (a short, masked excerpt); "" when the
+    rule pack blocked words in them (the customer's "保本" is not ours to repeat)."""
     asked = re.sub(r"[\s，,。！!？?～~]+$", "", brief.message.strip())
     asked = re.split(r"[，,。！!？?]", asked)[0] if len(asked) > CHECK_CHARS else asked
-    return asked if len(asked) <= CHECK_CHARS else asked[:CHECK_CHARS] + "…"
+    asked = asked if len(asked) <= CHECK_CHARS else asked[:CHECK_CHARS] + "…"
+    return "" if any(asked in a for a in attempt.avoid) else asked
 
 
 def compose_reply(brief: Brief, attempt: Attempt, settings: Settings) -> str:
@@ -310,7 +312,7 @@ def compose_reply(brief: Brief, attempt: Attempt, settings: Settings) -> str:
             products=list(brief.products),
             has_answer=bool(quote) or missing.any_product_fact or bool(brief.products),
             education_n=_education(brief),
-            asked=_check_subject(brief),
+            asked=_check_subject(brief, attempt),
         )
         layout.add(opening, required=True)
         # a product the reply states no facts for is still named (a volatility reply about 月月盈)
