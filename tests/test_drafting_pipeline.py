@@ -82,7 +82,11 @@ def test_r4_fund_for_c2_pensioner_is_not_recommended(kb_settings: Settings) -> N
         codes=["QH-FD-R4-001"],
     )
     assert d.sendable, d.findings
-    assert "成长精选" not in d.draft  # not named, let alone pushed
+    # named only where the customer's own question is answered: "您问的成长精选…不适合您", never pushed
+    from copilot.text import split_sentences
+
+    naming = [s for s in split_sentences(d.draft) if "成长精选" in s]
+    assert naming and all("不适合您" in s and "不推荐" in s for s in naming)
     assert "不适合您" in d.draft and "不推荐" in d.draft and "C2" in d.draft
     # steered to suitable products of the persona's list, each R2 or lower
     assert "特定养老储蓄" in d.draft
@@ -333,3 +337,43 @@ def test_a_one_to_one_question_about_a_group_event_names_its_subject(kb_settings
     # a one-to-one welcome is never the answer to an ordinary question
     d = _draft(kb_settings, "你们网点有什么活动吗？", "pension", "C1", "60+")
     assert not {c.doc_id for c in d.citations} & {"script-pen-04"}
+
+
+# --- issue 13: questions no scenario lists are answered from their topics ------------------------
+@pytest.mark.parametrize(
+    ("segment", "risk", "message", "names"),
+    [
+        ("credit_card", None, "商场那个满减是星期几啊", ["合作商户权益日"]),  # need → a benefit's table row
+        ("credit_card", None, "我上班老是抢不到半价券，你能不能帮我留一张", ["半价日", "开抢提醒"]),  # beside a script
+        ("payroll", None, "你们那个薪享贷利息多少", ["薪享贷", "审批"]),  # a service named in a sheet, no rate
+        ("payroll", None, "工资转到别的银行收手续费吗", ["薪享卡"]),  # a churn script keeps what was asked
+        ("pension", None, "个人养老金我退休了怎么领，要交税不", ["个人养老金"]),
+        ("branch_nearby", None, "拍花那个活动几点集合？用手机拍行不", ["外拍"]),  # the need's own script
+        ("branch_nearby", "C2", "有笔钱半年不用，C2的话放啥合适", ["稳盈180天"]),
+    ],
+)
+def test_replies_name_what_was_asked(kb_settings: Settings, segment: str, risk: str | None, message: str,
+                                     names: list[str]) -> None:  # fmt: skip
+    d = _draft(kb_settings, message, segment, risk)
+    assert d.sendable and d.writer == "template"
+    for name in names:
+        assert name in d.draft, (name, d.draft)
+    assert "核实" not in d.draft
+    _assert_citations_resolve(d)
+
+
+def test_a_script_quotes_no_figure_another_customer_said(kb_settings: Settings) -> None:
+    # 话术第013号 answers "邻居说一年能有3.5%"; this customer did not say 3.5%
+    d = _draft(kb_settings, "老伴说那个养老理财不保本，真的假的", "pension", "C2")
+    assert d.sendable and "3.5%" not in d.draft and "养老理财" in d.draft
+
+
+def test_an_expired_product_points_to_the_successor_its_sheet_names(kb_settings: Settings) -> None:
+    d = _draft(kb_settings, "之前买过的稳盈2025，现在还能再买吗", "branch_nearby")
+    assert d.sendable and "已经到期" in d.draft and "稳盈180天" in d.draft
+
+
+def test_nothing_in_knowledge_says_what_will_be_checked(kb_settings: Settings) -> None:
+    d = _draft(kb_settings, "公积金能取出来提前还房贷吗，怎么弄", "payroll")
+    assert d.sendable and "核实" in d.draft and "公积金" in d.draft  # says what the RM will check
+    assert not d.citations  # and rests on nothing it was not asked about

@@ -72,3 +72,34 @@ def test_a_broken_needs_file_names_file_and_field(tmp_path: Path) -> None:
     with pytest.raises(NeedsFileError, match=r"needs\.0\.phrases"):
         load_needs(tmp_path)
     assert load_needs(tmp_path / "missing") == ()
+
+
+def test_a_phrase_may_leave_a_gap_and_broad_needs_come_last() -> None:
+    t = find_topics("工资每个月大概能剩两千，有啥理财推荐的", "payroll", SETTINGS)
+    assert ids(t)[0] == "small_regular_saving"  # "每个月…剩"
+    # "放哪" is broad: the specific need (随时取) says which product answers first
+    t = find_topics("还款日前有笔钱闲着，放哪能随时取出来还卡", "credit_card", SETTINGS)
+    assert ids(t)[0] == "liquidity" and t.implied_products[0] == "QH-WM-R1-001"
+
+
+def test_benefits_and_services_named_in_sheets_find_their_product() -> None:
+    assert find_topics("你们那个薪享贷利息多少", "payroll", SETTINGS).products == ("QH-PAY-001",)
+    assert find_topics("个人养老金我退休了怎么领", "pension", SETTINGS).products == ("QH-PEN-001",)
+    assert find_topics("那个2045的养老基金适合我买不", "pension", SETTINGS).products == ("QH-PEN-002",)
+    # the need's scripts: 拍花 names the flower-photography outing's approved invitation
+    assert find_topics("拍花那个活动几点集合？", "branch_nearby", SETTINGS).scripts[0] == "script-br-02"
+
+
+def test_a_follow_up_that_names_nothing_carries_on_the_earlier_topic() -> None:
+    history = ["信用卡年费多少？", "您好，普卡、金卡首年免年费。"]
+    t = find_topics("那第二年呢，怎么才能不交？", "credit_card", SETTINGS, history)
+    assert t.from_history and "card_fee" in ids(t)
+    # a new question with no continuation word does not
+    assert find_topics("你们几点开门？", "credit_card", SETTINGS, history).empty
+
+
+def test_chinese_numerals_meet_the_sheets_figures() -> None:
+    from copilot.drafting.topics import arabic
+
+    assert arabic("定期存三年跟存五年") == "定期存3年跟存5年"
+    assert arabic("存了六十万，分十二期") == "存了60万，分12期"

@@ -74,6 +74,9 @@ class Brief:
     topics: Topics = field(default_factory=Topics)  # what the question is about (products by name, needs in words)
     deposit_names: tuple[str, ...] = ()  # every name of a deposit in the catalogue (never a 理财产品)
     investment_names: tuple[str, ...] = ()  # every name of a wealth product or fund (never a deposit)
+    # products in scope only because a need the customer expressed points to them (随时取 → 天天利):
+    # named with what they are and the passage that meets the need, not presented with their benchmark
+    needed: frozenset[str] = frozenset()
     theme: str = ""  # post
     post_brief: str = ""  # post: the operator's brief, written for customers
 
@@ -134,5 +137,7 @@ class Brief:
 
     def source_for_product(self, p: ProductFacts) -> int:
         """The number of the first source from this product's sheet (0: none)."""
-        src = next((s for s in self.sources if s.hit.product_code.upper() == p.code), None)
+        mine = [s for s in self.sources if s.hit.product_code.upper() == p.code]
+        # its sheet first: a script written for the product is not where its facts are declared
+        src = next((s for s in mine if s.hit.doc_type == "product"), mine[0] if mine else None)
         return src.n if src else 0

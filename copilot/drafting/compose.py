@@ -18,13 +18,15 @@ from copilot.config import Settings
 from copilot.drafting.attempts import Attempt
 from copilot.drafting.bigram_stats import knowledge_common_bigrams, topical_overlap
 from copilot.drafting.brief import Brief, Source
-from copilot.drafting.facts import product_facts
-from copilot.drafting.fitting import Layout
+from copilot.drafting.facts import ProductFacts, product_facts
+from copilot.drafting.fitting import Layout, Piece
+from copilot.drafting.grounding import extract_facts, known_facts
 from copilot.drafting.obligations import fact_context, finish_text, mark_required
 from copilot.drafting.prompting import render
 from copilot.drafting.scripts import channel_vocabulary, load_script, script_wording
-from copilot.drafting.snippets import snippet
-from copilot.knowledge import source_file
+from copilot.drafting.snippets import quotable
+from copilot.drafting.topics import arabic
+from copilot.knowledge import product_catalog, source_file
 from copilot.text import bigrams, split_sentences
 
 # How a script addresses its customer at the start ("阿姨，" "叔叔，" "阿姨您好，" "您好，"): replaced
@@ -37,6 +39,8 @@ _BENCHMARK_FIGURE = re.compile(r"业绩比较基准[^。！？]{0,20}?\d+(?:\.\d
 # theme and brief) to be quoted: below it, "利率为示例数据" gets attached to a voucher notice.
 MIN_RELEVANCE = 3
 SNIPPET_CHARS = 120
+CHECK_CHARS = 16  # "您问的<this much of the question>，我核实后…"
+NAMING_BONUS = 100.0  # a sentence naming what was asked is kept before any other that is not required
 
 
 def script_text(brief: Brief, attempt: Attempt, settings: Settings) -> tuple[str, int]:
@@ -79,7 +83,9 @@ def _customer_facing(brief: Brief, src: Source, settings: Settings) -> str:
     return ""
 
 
-def _quote(brief: Brief, settings: Settings, query: str, known: str = "", topic: str = "") -> tuple[str, int]:
+def _quote(
+    brief: Brief, settings: Settings, query: str, known: str = "", topic: str = "", sheets_only: bool = False
+) -> tuple[str, int]:
     """The customer-facing passage that answers the question best, cut to a few whole sentences.
 
     A passage qualifies when it shares at least ``MIN_RELEVANCE`` topical bigrams with the
@@ -90,27 +96,32 @@ def _quote(brief: Brief, settings: Settings, query: str, known: str = "", topic:
     are left out.
     """
     names = "".join(p.short_name for p in brief.products)
-    common = knowledge_common_bigrams(settings) | bigrams(names)
-    seen = bigrams(known)
     q = bigrams(query)
+    # Latin bigrams ("App") say nothing about the topic; nor do the products' own names
+    common = knowledge_common_bigrams(settings) | bigrams(names) | {b for b in q if b.isascii()}
+    seen = bigrams(known)
+    # the names the customer used for what they ask about (薪享贷, 半价日): a passage naming one answers
+    said = _said(brief, query, settings)
     best: tuple[float, str, int] | None = None
     for src in brief.sources:
         passage = _customer_facing(brief, src, settings)
-        if not passage:
+        if not passage or (sheets_only and src.hit.doc_type != "product"):
             continue
-        text = snippet(passage, f"{query} {topic}", max_chars=SNIPPET_CHARS, min_overlap=1, whole=True)
+        text, faq = quotable(passage, f"{query} {' '.join(said)}", max_chars=SNIPPET_CHARS, topic=topic)
         # a benchmark figure is stated from the sheet's front matter with its basis (facts.md.j2),
         # never quoted in passing ("薪享月月盈…业绩比较基准年化2.10%-2.70%")
         kept = [s for s in split_sentences(text) if (not seen or _novel(s, seen)) and not _BENCHMARK_FIGURE.search(s)]
         text = "".join(kept)
         if not text:
             continue
-        asked = topical_overlap(query, text, common)
+        # an FAQ answer is about its question: the question counts with it
+        asked = topical_overlap(query, f"{faq}{text}", common)
         on_topic = topical_overlap(topic, text, common) if topic else 0
         titled = len(q & bigrams(src.hit.title)) >= 2 and len(q & bigrams(text)) >= 2
-        if asked < MIN_RELEVANCE and on_topic < 1 and not titled:
+        naming = sum(n in text for n in said)
+        if asked < MIN_RELEVANCE and on_topic < 1 and not titled and not naming:
             continue
-        score = asked + 0.5 * on_topic + 0.5 * len(q & bigrams(f"{src.hit.title}{src.hit.heading}"))
+        score = asked + 0.5 * on_topic + 0.5 * len(q & bigrams(f"{src.hit.title}{src.hit.heading}")) + 3 * naming
         if src.hit.product_code and src.hit.product_code.upper() in {p.code for p in brief.products}:
             score += 2  # the sheet of the product asked about answers before a general note
         if best is None or score > best[0]:
@@ -130,9 +141,12 @@ def _education(brief: Brief) -> int:
     return src.n if src else 0
 
 
+_LEAD = re.compile(r"^[^，,。！？]{0,6}好[，,]\s*")  # a greeting a finding's span may start with ("您好，")
+
+
 def without(text: str, avoid: Iterable[str]) -> str:
     """``text`` without the sentences holding any of ``avoid`` (what the rule pack blocked)."""
-    avoid = tuple(avoid)
+    avoid = tuple(dict.fromkeys(x for a in avoid for x in (a, _LEAD.sub("", a)) if x.strip()))
     if not avoid or not text:
         return text
     lines = []
@@ -148,27 +162,145 @@ def aim(brief: Brief) -> str:
     return brief.main.guidance if brief.main else ""
 
 
+def _names(brief: Brief, p: ProductFacts, settings: Settings) -> tuple[str, ...]:
+    """Every name a reply may call a product by: its short name and its sheet's aliases."""
+    product = product_catalog(settings.knowledge_dir).get(p.code)
+    return tuple(n for n in (p.short_name, *(product.aliases if product else ())) if n)
+
+
+def _said(brief: Brief, query: str, settings: Settings) -> list[str]:
+    """The names of what the customer asks about: a product's name or alias in the question, in the
+    needs' own words (满减 → 周四合作商户权益日), or sharing a word with it (半价券 → 半价日)."""
+    q = bigrams(query) - knowledge_common_bigrams(settings)
+    names = [n for p in brief.products for n in _names(brief, p, settings)]
+    close = [n for n in names if n in query or (len(n) <= 6 and bigrams(n) & q)]
+    needs = brief.topics.query_terms
+    return close or [n for n in names if len(n) >= 3 and n in needs]
+
+
+def _asked_names(brief: Brief, p: ProductFacts, query: str, settings: Settings) -> tuple[str, ...]:
+    """The names of ``p`` the question is about (半价日 for 半价券), else all its names."""
+    said = set(_said(brief, query, settings))
+    names = _names(brief, p, settings)
+    return tuple(n for n in names if n in said) or names
+
+
+_ROW = re.compile(r"^[^：，。]{2,12}：")
+ROW_HEAD_CHARS = 45
+
+
+def _row_head(quote: str) -> str:
+    """A table row quoted as "周五影票日：每周五 10:00 起兑换，合作影院…" cut after its last cell
+    that fits in ``ROW_HEAD_CHARS`` (a row is a list of cells: any prefix of it reads whole)."""
+    first = split_sentences(quote)[0] if quote else ""
+    if not _ROW.match(first) or len(first) <= ROW_HEAD_CHARS:
+        return quote
+    cut = first.rfind("，", 0, ROW_HEAD_CHARS)
+    return f"{first[:cut]}。" if cut > 0 else first
+
+
+def _strongly_asked(brief: Brief, products: list[ProductFacts], query: str, settings: Settings) -> bool:
+    """The question names one of these products itself, or by a word a need's own words name too
+    ("半价券": 半价日 is in the dining need's words) — not a word every payroll question shares (工资)."""
+    q = bigrams(query) - knowledge_common_bigrams(settings)
+    needs = brief.topics.query_terms
+    return any(
+        n in query or (n in needs and bigrams(n) & q) for p in products for n in _names(brief, p, settings)
+    )
+
+
+def _unnamed(brief: Brief, text: str, query: str, settings: Settings) -> list[ProductFacts]:
+    """Products in scope (suitable, on sale) that ``text`` does not name as asked: a reply names
+    what was asked (a script's "周五影票日见" does not answer a question about 周四's 满减)."""
+    return [
+        p for p in brief.products
+        if not p.expired and p.suits(brief.ceiling)
+        and not any(n in text for n in _asked_names(brief, p, query, settings))
+    ]  # fmt: skip
+
+
+def _keep_naming(pieces: list[Piece], brief: Brief, query: str, settings: Settings) -> None:
+    """A shortened script keeps, for each product asked about, its most relevant sentence naming it
+    ("薪享卡手机银行跨行转账免费…" in a reply about keeping a salary): the reply names what was asked."""
+    for p in brief.products:
+        if p.expired or not p.suits(brief.ceiling):
+            continue
+        names = _asked_names(brief, p, query, settings)
+        naming = [x for x in pieces if any(n in x.text for n in names)]
+        if naming and not any(x.required for x in naming):
+            # first among the rest, not required: the exact facts that must stay come before it
+            max(naming, key=lambda x: x.score).score += NAMING_BONUS
+
+
+def _situational(script: str, brief: Brief, query: str, settings: Settings) -> str:
+    """The script without sentences quoting a figure from the customer the script was written for
+    ("3.5%在这个范围里" answers "邻居说一年能有3.5%"): this customer did not say it."""
+    if brief.script is None:
+        return script
+    approved = load_script(source_file(brief.script.source.hit.source_path, settings))
+    if approved is None or not approved.situation:
+        return script
+    # figures only (a product code in the situation holds "R2"), and none the sheets declare
+    sheets = [f"{p.benchmark} {p.benchmark_basis} {p.term}" for p in brief.products]
+    theirs = {f.key for f in extract_facts(approved.situation) if f.kind == "figure"} - known_facts([query, *sheets])
+    if not theirs:
+        return script
+    lines = []
+    for line in script.split("\n"):
+        kept = [s for s in split_sentences(line) if not {f.key for f in extract_facts(s)} & theirs]
+        lines.append("".join(kept))
+    return "\n".join(lines)
+
+
+def _check_subject(brief: Brief, attempt: Attempt) -> str:
+    """What the RM will check, in the customer's own words (a short, masked excerpt); "" when the
+    rule pack blocked words in them (the customer's "保本" is not ours to repeat)."""
+    asked = re.sub(r"[\s，,。！!？?～~]+$", "", brief.message.strip())
+    asked = re.split(r"[，,。！!？?]", asked)[0] if len(asked) > CHECK_CHARS else asked
+    asked = asked if len(asked) <= CHECK_CHARS else asked[:CHECK_CHARS] + "…"
+    return "" if any(asked in a for a in attempt.avoid) else asked
+
+
 def compose_reply(brief: Brief, attempt: Attempt, settings: Settings) -> str:
     """The template writer's reply, fitted to the persona's length limit."""
     customer = brief.customer
     greeting = brief.persona.greeting(customer.age_band if customer else None)
-    query = " ".join([*(t.text for t in brief.history[-2:] if t.role == "customer"), brief.message])
+    query = arabic(" ".join([*(t.text for t in brief.history[-2:] if t.role == "customer"), brief.message]))
     main = brief.main
     script, script_n = ("", 0) if attempt.plain else script_text(brief, attempt, settings)
     trusted = _trusted_code(brief, attempt)
     layout = Layout()
     layout.add(f"{greeting}，", glue=True, required=True)
+    # the needs asked about (随时取, 每月存两千) say which passage answers a question no scenario lists
+    topic = (main.education if main else "") or brief.topics.query_terms
     if script:
         script = without(_VOCATIVE.sub("", script, count=1), attempt.avoid)
+        script = _situational(script, brief, query, settings)
         script, missing = fact_context(brief, script, trusted)
         pieces = layout.add(script, cite=script_n, query=query, aim=aim(brief))
         mark_required(pieces, brief, trusted)
+        _keep_naming(pieces, brief, query, settings)
+        unnamed = _unnamed(brief, script, query, settings)
+        if unnamed and not attempt.plain:
+            # the script does not name what was asked (半价券 → 周三半价日): the sheet's passage does
+            # (from its sheet: another script's wording is written for another day's benefit)
+            quote, quote_n = _quote(brief, settings, query, topic=brief.topics.query_terms or topic, sheets_only=True)
+            quote = without(quote, attempt.avoid)
+            # it must stay when the customer named it and a need says so (半价券 → 半价日); else it
+            # comes before the script's other sentences, if it fits
+            strong = _strongly_asked(brief, unnamed, query, settings)
+            if strong:  # beside a script, a table row is said short: its name and first cells
+                quote = _row_head(quote)
+            for piece in layout.add(quote, cite=quote_n, query=query, weight=2.0, required=strong):
+                piece.score += NAMING_BONUS
+            still = [(p, brief.source_for_product(p)) for p in _unnamed(brief, f"{script}{quote}", query, settings)]
+            if still:
+                for piece in layout.add(render("product_intro.md.j2", settings, products=still), query=query):
+                    piece.score += NAMING_BONUS
     else:
         _, missing = fact_context(brief, "")
         quote, quote_n = ("", 0)
         if main is not None and main.quote != "none" and not attempt.plain:
-            # the needs asked about (随时取, 每月存两千) say which passage answers a question no scenario lists
-            topic = main.education or brief.topics.query_terms
             quote, quote_n = _quote(brief, settings, query, topic=topic)
             quote = without(quote, attempt.avoid)
         opening = render(
@@ -178,17 +310,21 @@ def compose_reply(brief: Brief, attempt: Attempt, settings: Settings) -> str:
             main=brief.main_id,
             scenario_ids=brief.scenario_ids,
             products=list(brief.products),
-            has_answer=bool(quote) or missing.any_product_fact,
+            has_answer=bool(quote) or missing.any_product_fact or bool(brief.products),
             education_n=_education(brief),
+            asked=_check_subject(brief, attempt),
         )
         layout.add(opening, required=True)
-        named = [(p, brief.source_for_product(p)) for p in brief.products if not p.is_investment and not p.expired]
+        # a product the reply states no facts for is still named (a volatility reply about 月月盈)
+        stated = {p.code for p, _ in missing.investments}
+        named = [(p, brief.source_for_product(p)) for p in brief.products if not p.expired and p.suits(brief.ceiling)
+                 and (not p.is_investment or p.code not in stated)]  # fmt: skip
         if named:
             layout.add(render("product_intro.md.j2", settings, products=named), required=True)
         # the passage that answers a general question is the answer, unless product facts are
         answers = main is not None and main.quote == "answer"
         layout.add(quote, cite=quote_n, query=query, weight=2.0, required=answers and not missing.any_product_fact)
-    layout.add(missing.footer(brief, settings), required=True)
+    layout.add(missing.footer(brief, settings, name_asked=True), required=True)
     if not script and brief.persona.sign_off:
         layout.add(brief.persona.sign_off, required=True)
     return finish_text(layout, brief)

@@ -44,12 +44,17 @@ class MissingFacts:
     def any_product_fact(self) -> bool:
         return bool(self.investments or self.unsuitable or self.expired)
 
-    def footer(self, brief: Brief, settings: Settings, *, reply: bool = True) -> str:
-        """The exact statements still to add (a post names no unsuitable product nor alternative)."""
+    def footer(self, brief: Brief, settings: Settings, *, reply: bool = True, name_asked: bool = False) -> str:
+        """The exact statements still to add (a post names no unsuitable product nor alternative).
+
+        ``name_asked``: an unsuitable product the customer named is called by its name in the "not
+        for you" sentence (the template writer's reply answers what was asked; a model's text is
+        not shown it, so it is not tempted to describe the product)."""
         customer = brief.customer.risk_level if brief.customer and reply else None
         return render(
             "facts_footer.md.j2",
             settings,
+            asked=asked_names(brief, settings) if name_asked else {},
             customer_risk=customer,
             ceiling=brief.ceiling,
             investments=list(self.investments),
@@ -58,6 +63,21 @@ class MissingFacts:
             alternatives=list(self.alternatives) if reply else [],
             disclose=self.disclose,
         )
+
+
+def asked_names(brief: Brief, settings: Settings) -> dict[str, str]:
+    """Product code -> the name the customer called it by (an alias or the short name in the message)."""
+    from copilot.knowledge import product_catalog
+
+    catalog = product_catalog(settings.knowledge_dir)
+    said = " ".join([brief.message, *(t.text for t in brief.history if t.role == "customer")])
+    out: dict[str, str] = {}
+    for p in brief.products:
+        names = [*(catalog[p.code].aliases if p.code in catalog else []), p.short_name]
+        hit = next((n for n in sorted(names, key=len, reverse=True) if n and n in said), "")
+        if hit:
+            out[p.code] = hit
+    return out
 
 
 def strip_emoji(text: str) -> str:
@@ -100,7 +120,9 @@ def fact_context(brief: Brief, text: str, trusted_code: str = "") -> tuple[str, 
                 text, _ = cite_in_place(text, figure, n) if n else (text, True)
             elif p.code == trusted_code and "业绩比较基准" in text:
                 text, _ = cite_in_place(text, "业绩比较基准", n) if n else (text, True)
-            elif brief.states_facts:
+            elif brief.states_facts and not (p.code in brief.needed and "业绩比较基准" not in text):
+                # (a product only a need points to is named with what it is, not presented with its
+                # benchmark — unless the text speaks of one: then it is stated with its basis)
                 investments.append((p, n))
         elif n:
             text, _ = cite_in_place(text, p.short_name, n)

@@ -25,13 +25,14 @@ from copilot.drafting.scripts import script_wording
 from copilot.drafting.snippets import snippet
 from copilot.drafting.sources import Retrieved, Scope, implied_products, retrieve
 from copilot.drafting.timings import ms
-from copilot.drafting.topics import Topics, find_topics, names_of
-from copilot.knowledge import product_catalog
+from copilot.drafting.topics import Topics, arabic, find_topics, names_of
+from copilot.knowledge import product_catalog, source_file
 from copilot.segments import load_segments
 
 MAX_SOURCES = 5
 MAX_NEEDED = 2  # products a need implies that a reply may state ("随时取" → 天天利)
 SNIPPET_CHARS = 90
+NAMED_IN_ANY_REPLY = ("card", "service")  # product types a complaint or churn reply may name (a benefit, a service)
 FOLLOW_UP_CHARS = 12  # a shorter message is read together with the customer's previous turn
 
 
@@ -50,13 +51,25 @@ def _facts_for(codes: list[str], settings: Settings) -> list[ProductFacts]:
     return [f for f in (product_facts(c, settings) for c in codes) if f is not None]
 
 
+def _successors(products: list[ProductFacts], settings: Settings) -> list[str]:
+    """Codes an expired product's own sheet points to ("可了解在售的稳盈180天持有期（QH-WM-R2-001）")."""
+    from copilot.knowledge import read_document
+
+    out: list[str] = []
+    for p in products:
+        if p.expired:
+            body = read_document(source_file(p.source_path, settings)).body
+            out += [c for c in codes_in_text(body) if c != p.code and c not in out]
+    return out
+
+
 def _alternatives(
     persona: Persona, products: list[ProductFacts], ceiling: str, settings: Settings
 ) -> list[ProductFacts]:
     taken = {p.code for p in products}
     out = [
         f
-        for f in _facts_for(persona.suitable_products, settings)
+        for f in _facts_for([*_successors(products, settings), *persona.suitable_products], settings)
         # somewhere to keep money (a deposit or a suitable wealth product), not a card or a service
         if f.code not in taken and not f.expired and f.suits(ceiling) and f.product_type not in ("card", "service")
     ]
@@ -142,8 +155,8 @@ def prepare_reply(req: DraftRequest, settings: Settings) -> tuple[Brief, dict[st
     topics = find_topics(message, segment, settings, [t.text for t in history])
     last_customer = next((t.text for t in reversed(history) if t.role == "customer"), "")
     # a short follow-up ("那能拿到3.5%吗？") is read together with the customer's previous turn
-    short = len(message) < FOLLOW_UP_CHARS and last_customer
-    query = f"{last_customer} {message}" if short else message
+    short = (len(message) < FOLLOW_UP_CHARS or topics.from_history) and last_customer
+    query = arabic(f"{last_customer} {message}" if short else message)
     explicit = _explicit_products(req.product_codes, settings)
     explicit += [f for f in _facts_for(codes_in_text(query), settings) if f not in explicit]
     general = retriever(settings, "hybrid").search(query, k=4, segment=segment)
@@ -152,7 +165,8 @@ def prepare_reply(req: DraftRequest, settings: Settings) -> tuple[Brief, dict[st
     named = [p for p in distinctly_named(query, settings) if p not in implied[:1]]
     # the short names product sheets declare (月月盈), and "它" in a follow-up (``topics.py``)
     by_name = [f for f in _facts_for(list(topics.products), settings) if f not in explicit]
-    products = explicit or (implied[:1] + named)[:2] or by_name[:2]
+    # every product the question names by name or alias ("养老理财和养老储蓄哪个好" names two)
+    products = explicit or list(dict.fromkeys([*by_name, *implied[:1], *named]))[:2]
     ceiling = customer_ceiling(req.customer.risk_level, persona.risk_ceiling)
     above = any(not p.suits(ceiling) for p in products)
     scenarios = tuple(detect_scenarios(message, settings, ceiling, above, inbound))
@@ -160,16 +174,21 @@ def prepare_reply(req: DraftRequest, settings: Settings) -> tuple[Brief, dict[st
     needed: list[ProductFacts] = []
     main = next((s for s in scenarios if s.topic), None)
     wants_facts = main is not None and main.product_facts  # not a fraud warning or a complaint
-    if not products and wants_facts and not any(s.quarantine or s.offers_alternatives for s in scenarios):
-        # a question that names no product is answered from what it asks for (随时取 → 天天利)
-        needed = products = _needed(topics, segment, ceiling, settings)
+    if not products and not any(s.quarantine or s.offers_alternatives for s in scenarios):
+        # a question that names no product is answered from what it asks for (随时取 → 天天利); a
+        # complaint or a churn reply names the card benefit or service asked about (半价券 → 周三半价日),
+        # never a product it would be pushing (a fraud warning names no deposit either)
+        needed = [p for p in _needed(topics, segment, ceiling, settings)
+                  if wants_facts or p.product_type in NAMED_IN_ANY_REPLY]  # fmt: skip
+        products = needed
     steer = any(s.offers_alternatives for s in scenarios) or above or any(p.expired for p in products)
     alternatives = _alternatives(persona, products, ceiling, settings) if steer else []
     scope = Scope(
         query=query, segment=segment, products=tuple(products), alternatives=tuple(alternatives),
         scenarios=scenarios, ceiling=ceiling, kind="reply", channel=req.channel,
         topic_passages=topics.passages if unlisted or needed else (), topic_query=topics.query_terms,
-        implied=frozenset(p.code for p in needed),
+        implied=frozenset(p.code for p in needed), topic_scripts=topics.scripts,
+        topical=bool(products) or not topics.empty,
     )  # fmt: skip
     sources, script = _number_sources(retrieve(scope, settings, general=general), scope)
     timings["retrieve"] = ms(time.perf_counter() - t0)
@@ -192,6 +211,7 @@ def prepare_reply(req: DraftRequest, settings: Settings) -> tuple[Brief, dict[st
         topics=topics,
         deposit_names=_deposit_names(settings),
         investment_names=_investment_names(settings),
+        needed=scope.implied,
     )
     brief = replace(brief, notes=(*inbound, *request_notes(brief)))
     return _vetted(brief, settings), timings

@@ -54,6 +54,10 @@ class ScriptQuery:
     in_scope: frozenset[str]  # product codes the draft is about
     kind: str = "reply"  # "reply" | "post"
     channel: Channel = "one_to_one"
+    for_needs: tuple[str, ...] = ()  # scripts (doc ids) prompts/needs.yaml names, once per need asked
+    # the question names a product or a need; if not, a word it shares with a script's tags (房贷) is
+    # not its subject ("公积金能取出来还房贷吗" is not the education-fund script's situation)
+    topical: bool = True
 
 
 @dataclass(frozen=True)
@@ -143,7 +147,9 @@ def _best_script(
         named = [
             t for t in script.tags if t in ctx.specific and t in q.message and not (product and t in product.tags)
         ]
-        if q.kind == "reply" and not own and not named:
+        # a need the customer expressed names this script as its own (拍花 → 赏花外拍邀约)
+        needed = q.for_needs.count(script.doc_id)
+        if q.kind == "reply" and not own and not named and not needed:
             continue  # a group post is not an answer to a customer, unless asked about its subject
         tag_overlap = len(wanted & set(script.tags))
         similar = situation_similarity(q.message, script, set(ctx.common | ctx.names))
@@ -154,14 +160,14 @@ def _best_script(
             product.is_investment or product.short_name[:4] in script.title
         )
         if scenario.script_fit == "subject":
-            fits = bool(named) or presents or similar >= fit.similar_min
+            fits = (bool(named) and q.topical) or bool(needed) or presents or similar >= fit.similar_min
         else:
-            fits = tag_overlap > 0 or similar >= fit.similar_min
+            fits = tag_overlap > 0 or bool(needed) or similar >= fit.similar_min
         if not fits:
             continue
         score = (
             fit.per_scenario_tag * tag_overlap
-            + fit.per_named_subject * len(named)
+            + fit.per_named_subject * (len(named) + needed)
             + fit.per_similar_bigram * similar
             + (fit.product_script if in_scope_script else 0)
             + (fit.own_channel if own else 0)

@@ -41,6 +41,8 @@ class Scope:
     topic_passages: tuple[str, ...] = ()  # doc ids of the passages that explain the needs asked about
     topic_query: str = ""  # the needs' own words, for finding those passages
     implied: frozenset[str] = frozenset()  # products in scope only because a need points to them
+    topic_scripts: tuple[str, ...] = ()  # approved scripts written for the needs asked about
+    topical: bool = True  # the question names a product or a need (topics.py): its subject is known
 
 
 @dataclass(frozen=True)
@@ -70,12 +72,21 @@ def retrieve(scope: Scope, settings: Settings, general: list[Hit] | None = None,
     for p in [*scope.products, *scope.alternatives]:
         q = f"{p.short_name} {_PRODUCT_QUERY[_product_kind(p, scope.ceiling)]}"
         hits = keyword.search(q, k=2, product_code=p.code, include_expired=True)
-        if p in scope.products:  # and the passage of its sheet that answers the question (ATM 取现手续费)
-            asked = keyword.search(query, k=2, product_code=p.code, include_expired=True)
-            hits += [h for h in asked if h.chunk_id not in {x.chunk_id for x in hits}]
+        if p in scope.products:
+            # the passages of its sheet that answer the question (ATM 取现手续费), steered by the needs
+            # asked about (半价券 → 领券 名额 半价日), first: any passage of the sheet carries its facts
+            asked = keyword.search(
+                f"{query} {scope.topic_query}", k=3, product_code=p.code, include_expired=True,
+                doc_type=DocType.product.value,
+            )
+            rest = [h for h in hits if h.chunk_id not in {x.chunk_id for x in asked}]
+            # an investment's facts are cited to its 业绩比较基准 section: that one stays first
+            hits = [*rest[:1], *asked, *rest[1:]] if p.is_investment else [*asked, *rest]
         product_hits[p.code] = hits
     scenario_words = " ".join(w for s in scope.scenarios for w in s.script_tags)
-    script_hits = keyword.search(f"{query} {scenario_words}", k=10, segment=segment, doc_type=DocType.script.value)
+    script_hits = keyword.search(
+        f"{query} {scenario_words} {scope.topic_query}", k=10, segment=segment, doc_type=DocType.script.value
+    )
     wanted = ScriptQuery(
         message=query,
         scenarios=scope.scenarios,
@@ -83,6 +94,8 @@ def retrieve(scope: Scope, settings: Settings, general: list[Hit] | None = None,
         in_scope=frozenset(p.code for p in scope.products) - scope.implied,
         kind=scope.kind,
         channel=scope.channel,
+        for_needs=scope.topic_scripts,
+        topical=scope.topical,
     )
     choice = pick_script(script_hits, wanted, settings)
     script_hit = choice.hit if choice else None

@@ -24,6 +24,9 @@ from copilot.knowledge import Product, product_catalog
 # Words that point back at something said before; a message with one and no product of its own
 # is about the previous turn's product.
 _POINTS_BACK = re.compile(r"它|这个|这款|那个|那款|这只|那只|这种|该产品|上面说的|刚才说的|刚说的")
+# A message that carries on the conversation ("那第二年呢？", "还有别的吗"): with no topic of its
+# own it is about what the earlier turns were about.
+_CONTINUES = re.compile(r"^(?:那|那么|还有|另外|然后|再问|顺便)|呢[？?！!。～~]*$")
 _CODE = re.compile(r"QH-[A-Z]{2,4}(?:-[A-Z0-9]{1,4}){1,3}", re.I)
 _ISSUER = re.compile(r"^(青禾理财|青禾代销|青禾银行|青禾信用卡|青禾)\s*")
 
@@ -42,6 +45,8 @@ class Need(BaseModel):
     passages: tuple[str, ...] = ()
     segments: tuple[str, ...] = ()
     query: str = ""
+    scripts: tuple[str, ...] = ()  # approved scripts (doc ids) written for this need
+    generic: bool = False  # a broad need ("放哪好"): comes after every specific one the question has
 
     def applies_to(self, segment: str) -> bool:
         return not self.segments or segment in self.segments
@@ -74,6 +79,11 @@ class Topics:
         return tuple(dict.fromkeys(p for n in self.needs for p in n.passages))
 
     @property
+    def scripts(self) -> tuple[str, ...]:
+        """The scripts the needs name, once per need naming it (拍花 and 活动 both name 赏花外拍)."""
+        return tuple(s for n in self.needs for s in n.scripts)
+
+    @property
     def query_terms(self) -> str:
         return " ".join(n.query for n in self.needs if n.query)
 
@@ -84,6 +94,23 @@ class Topics:
 
 def fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
+
+
+_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_NUMBER = re.compile(r"([一二两三四五六七八九十]{1,3})(?=年|个月|天|万|千|期|笔|张|次|岁|周岁)")
+
+
+def _cn_value(s: str) -> int:
+    if "十" not in s:
+        return int("".join(str(_DIGITS[c]) for c in s))
+    tens, _, ones = s.partition("十")
+    return (_DIGITS[tens] if tens else 1) * 10 + (_DIGITS[ones] if ones else 0)
+
+
+def arabic(text: str) -> str:
+    """Chinese numerals before a unit as digits ("存三年" → "存3年", "六十万" → "60万"), so a question
+    meets the figures of the sheets that answer it."""
+    return _CN_NUMBER.sub(lambda m: str(_cn_value(m.group(1))), text)
 
 
 def names_of(product: Product) -> tuple[str, ...]:
@@ -107,24 +134,49 @@ def products_named(text: str, catalog: dict[str, Product]) -> tuple[str, ...]:
     return tuple(sorted(found, key=found.__getitem__))
 
 
+GAP = 6  # "每个月…剩": at most this many characters where a phrase says "…"
+
+
+@lru_cache(maxsize=512)
+def _phrase_pattern(phrase: str) -> re.Pattern[str]:
+    parts = [re.escape(p) for p in phrase.split("…")]
+    return re.compile(f"[^。！？!?]{{0,{GAP}}}?".join(parts))
+
+
+def phrase_at(text: str, phrase: str) -> int:
+    """Where ``phrase`` occurs in ``text`` (-1: nowhere); "…" in a phrase stands for a short gap."""
+    if "…" not in phrase:
+        return text.find(phrase)
+    m = _phrase_pattern(phrase).search(text)
+    return m.start() if m else -1
+
+
 def needs_in(text: str, needs: Sequence[Need], segment: str) -> tuple[Need, ...]:
     plain = fold(text)
-    hits = [(min(plain.find(p) for p in n.phrases if p in plain), i, n)
-            for i, n in enumerate(needs) if n.applies_to(segment) and any(p in plain for p in n.phrases)]  # fmt: skip
-    return tuple(n for _, _, n in sorted(hits, key=lambda h: (h[0], h[1])))
+    hits = []
+    for i, n in enumerate(needs):
+        spots = [at for p in n.phrases if (at := phrase_at(plain, p)) >= 0]
+        if n.applies_to(segment) and spots:
+            hits.append((n.generic, min(spots), i, n))
+    return tuple(h[-1] for h in sorted(hits, key=lambda h: h[:3]))
 
 
 def find_topics(message: str, segment: str, settings: Settings, history: Sequence[str] = ()) -> Topics:
     """Products and needs of ``message``; ``history`` is the earlier turns' texts, oldest first."""
     catalog = product_catalog(settings.knowledge_dir)
-    needs = needs_in(message, load_needs(settings.prompts_dir), segment)
+    all_needs = load_needs(settings.prompts_dir)
+    needs = needs_in(message, all_needs, segment)
     products = products_named(message, catalog)
-    if products or not _POINTS_BACK.search(fold(message)):
+    if products:
         return Topics(products=products, needs=needs)
-    for turn in reversed(history):
-        earlier = products_named(turn, catalog)
-        if earlier:
-            return Topics(products=earlier[:1], needs=needs, from_history=True)
+    # "那它能随时取吗？" points back; "那第二年呢？" names nothing of its own: both continue the
+    # conversation, about what the latest earlier turn that named something was about
+    if _POINTS_BACK.search(fold(message)) or (not needs and _CONTINUES.search(fold(message).strip())):
+        for turn in reversed(history):
+            earlier = products_named(turn, catalog)
+            before = () if needs else needs_in(turn, all_needs, segment)
+            if earlier or before:
+                return Topics(products=earlier[:1], needs=needs or before, from_history=True)
     return Topics(needs=needs)
 
 
