@@ -169,8 +169,11 @@ def _rule_results(rules: RuleSet, text: str, ctx: CheckContext) -> tuple[Results
     doc = normalize(text)
     facts = MessageFacts(doc, ctx, rules.lexicons, _catalog)
     scan = rules.scan(doc.dense)
+    live = rules.candidates(scan)
     results: list[tuple[Finding, FixAction | None]] = []
     for index in rules.in_scope(ctx):
+        if index not in live:
+            continue  # no term, regex or validator of this rule can find anything here
         compiled = rules.rules[index]
         try:
             hits = _evaluate(rules, index, doc, scan, facts)

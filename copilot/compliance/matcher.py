@@ -3,7 +3,9 @@ plus each rule's regexes, all matched against the dense normalised text.
 
 Compiling (pinyin spellings included) takes a few hundred milliseconds, so a ``RuleSet`` is built
 once per rule-pack load and cached by the checker; checking a message is then one pass of the
-automaton plus the few regexes of the rules in scope.
+automaton plus the few regexes of the rules in scope. A second automaton holds the literals each
+regex needs (``prefilter``): a regex whose literals are all absent is not run, and a rule with no
+term hit, no runnable regex and no validator is not evaluated at all.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import ahocorasick
 from copilot.compliance.facts import Lexicons
 from copilot.compliance.fixes import FixAction
 from copilot.compliance.normalize import NormalizedText, dense_form, pinyin_variants
+from copilot.compliance.prefilter import required_literals
 from copilot.compliance.rule_schema import Rule, RulePack
 from copilot.domain import CheckContext, Severity
 
@@ -42,6 +45,8 @@ class CompiledRule:
     regexes: list[re.Pattern[str]]
     guard_groups: tuple[int, int] = (0, 0)  # exception groups: the pack's and the rule's own
     guard_regexes: tuple[re.Pattern[str], ...] = ()  # exception patterns: the pack's and the rule's own
+    # Per regex: literals one of which every match contains (None: unknown, the regex always runs).
+    regex_literals: tuple[frozenset[str] | None, ...] = ()
 
     def in_scope(self, ctx: CheckContext) -> bool:
         s = self.rule.scope
@@ -61,6 +66,8 @@ class ScanResult:
 
     terms: dict[int, list[tuple[int, int, str]]] = field(default_factory=lambda: defaultdict(list))
     exceptions: dict[int, list[tuple[int, int]]] = field(default_factory=lambda: defaultdict(list))
+    # The regex literals present in the text; None: not looked for, so every regex runs.
+    literals: set[str] | None = None
 
 
 class RuleSet:
@@ -77,9 +84,11 @@ class RuleSet:
                 regexes = [re.compile(p) for p in rule.match.patterns]
                 groups = (pack_group, self._new_group(rule.exceptions))
                 guards = (*pack_guards, *(re.compile(p) for p in rule.exception_patterns))
-                self.rules.append(CompiledRule(rule, pack, regexes, groups, guards))
+                literals = tuple(required_literals(p) for p in rule.match.patterns)
+                self.rules.append(CompiledRule(rule, pack, regexes, groups, guards, literals))
         self.lexicons = Lexicons(lexicon_words)
         self.automaton = self._build_automaton()
+        self._build_prefilter()
         self._scope_cache: dict[tuple, tuple[int, ...]] = {}
 
     def in_scope(self, ctx: CheckContext) -> tuple[int, ...]:
@@ -118,9 +127,37 @@ class RuleSet:
         automaton.make_automaton()
         return automaton
 
+    def _build_prefilter(self) -> None:
+        """Which rules must always be evaluated (a validator, or a regex with no known literal), and
+        which rules each regex literal can wake."""
+        always: set[int] = set()
+        by_literal: dict[str, set[int]] = defaultdict(set)
+        for index, compiled in enumerate(self.rules):
+            if compiled.rule.match.validator:
+                always.add(index)  # a validator finds hits of its own (PII, products in the context)
+            for literals in compiled.regex_literals:
+                if literals is None:
+                    always.add(index)
+                else:
+                    for literal in literals:
+                        by_literal[literal].add(index)
+        self._always = frozenset(always)
+        self._by_literal = {literal: frozenset(indices) for literal, indices in by_literal.items()}
+        self._literal_automaton: ahocorasick.Automaton | None = None
+        if by_literal:
+            automaton = ahocorasick.Automaton()
+            for literal in by_literal:
+                automaton.add_word(literal, literal)
+            automaton.make_automaton()
+            self._literal_automaton = automaton
+
     def scan(self, dense: str) -> ScanResult:
-        result = ScanResult()
-        if self.automaton is None or not dense:
+        result = ScanResult(literals=set())
+        if not dense:
+            return result
+        if self._literal_automaton is not None:
+            result.literals = {literal for _, literal in self._literal_automaton.iter(dense)}
+        if self.automaton is None:
             return result
         for end_index, (length, values) in self.automaton.iter(dense):
             start = end_index - length + 1
@@ -131,14 +168,28 @@ class RuleSet:
                     result.exceptions[index].append((start, end_index + 1))
         return result
 
+    def candidates(self, scan: ScanResult) -> frozenset[int] | set[int]:
+        """Indices of the rules that can have a hit in the scanned text: a term hit, a regex whose
+        literals are present, or a validator. Every other rule would find nothing."""
+        if scan.literals is None:
+            return set(range(len(self.rules)))
+        live = set(self._always)
+        live.update(scan.terms)
+        for literal in scan.literals:
+            live.update(self._by_literal[literal])
+        return live
+
     def rule_hits(self, index: int, doc: NormalizedText, scan: ScanResult) -> list[tuple[int, int, str]]:
         """Dense spans of one rule's terms and regexes that no exception of the rule encloses."""
+        compiled = self.rules[index]
         spans = list(scan.terms.get(index, ()))
-        for rx in self.rules[index].regexes:
+        present = scan.literals
+        for rx, literals in zip(compiled.regexes, compiled.regex_literals, strict=True):
+            if present is not None and literals is not None and literals.isdisjoint(present):
+                continue  # none of the literals every match needs is in the text
             spans.extend((m.start(), m.end(), "") for m in rx.finditer(doc.dense) if m.end() > m.start())
         if not spans:
             return []
-        compiled = self.rules[index]
         pack_group, rule_group = compiled.guard_groups
         guards = [*scan.exceptions.get(pack_group, ()), *scan.exceptions.get(rule_group, ())]
         # Exception regexes run only for a rule that has hits: most messages never pay for them.
