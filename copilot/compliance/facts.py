@@ -108,7 +108,8 @@ class MessageFacts:
         self.ctx = ctx
         self.lexicons = lexicons
         self._catalog_loader = catalog_loader
-        self._sentence_memo: dict[tuple[tuple[str, ...], str], bool] = {}
+        self._sentence_memo: dict[tuple, bool] = {}
+        self._deposit_memo: dict[tuple[int, int], bool] = {}
 
     @cached_property
     def catalog(self) -> dict[str, Product]:
@@ -166,9 +167,19 @@ class MessageFacts:
         self, lexicons: list[str], doc: NormalizedText, start: int, end: int, whole: bool = False
     ) -> bool:
         """Whether the dense sentence holding ``start:end`` has a word of any of ``lexicons``."""
+        # Several hits (of several rules) often share one sentence: remembered by its bounds in
+        # this message's text, or by the text itself for another document.
+        if doc is self.doc:
+            left, right = (0, len(doc.dense)) if whole else doc.sentence_bounds(start, end)
+            key: tuple = (tuple(lexicons), left, right)
+            hit = self._sentence_memo.get(key)
+            if hit is None:
+                text = doc.dense[left:right]
+                hit = self._sentence_memo[key] = any(self.lexicons.any_in(name, text) for name in lexicons)
+            return hit
         text = doc.dense if whole else doc.sentence_of(start, end)
         key = (tuple(lexicons), text)
-        if key not in self._sentence_memo:  # several hits often share one sentence
+        if key not in self._sentence_memo:
             self._sentence_memo[key] = any(self.lexicons.any_in(name, text) for name in lexicons)
         return self._sentence_memo[key]
 
@@ -186,7 +197,12 @@ class MessageFacts:
         ("偏好本金安全" on the sheet of a 定期存款)."""
         if self.investment_products:
             return False
-        sentence = self.doc.sentence_of(start, end)
-        if self.lexicons.any_in("investment_terms", sentence):
-            return False
-        return self.names_only_deposits or self.lexicons.any_in("deposit_terms", sentence)
+        bounds = self.doc.sentence_bounds(start, end)
+        answer = self._deposit_memo.get(bounds)
+        if answer is None:
+            sentence = self.doc.dense[bounds[0] : bounds[1]]
+            answer = not self.lexicons.any_in("investment_terms", sentence) and (
+                self.names_only_deposits or self.lexicons.any_in("deposit_terms", sentence)
+            )
+            self._deposit_memo[bounds] = answer
+        return answer

@@ -33,6 +33,7 @@ _SEPARATORS = (
     "\U0001f000-\U0001faff\ufe0f"  # emoji and variation selector
 )
 _DENSE_RUN = re.compile(rf"(?:[^{_SEPARATORS}.]|(?<=\d)\.(?=\d))+")
+_REMOVABLE = re.compile(rf"[{_SEPARATORS}.]")  # a text without any of these is its own dense view
 # The shared punctuation set (copilot/text.py); the views are folded, so ！？；， arrive as !?;,.
 _SENTENCE_END = re.compile(f"[{re.escape(SENTENCE_ENDS + CLAUSE_ENDS)}\n]")
 _CLAUSE_END = re.compile(f"[{re.escape(SENTENCE_ENDS + CLAUSE_ENDS)},:\n、]")
@@ -79,6 +80,7 @@ class NormalizedText:
     _sentences: list[int] | None = field(default=None, repr=False)
     _bare: str | None = field(default=None, repr=False)
     _quotes: list[tuple[int, int]] | None = field(default=None, repr=False)
+    _clauses: list[int] | None = field(default=None, repr=False)
 
     def bare(self) -> str:
         """The dense text without any punctuation (for phrases whose punctuation may vary)."""
@@ -97,9 +99,14 @@ class NormalizedText:
     def in_question(self, start: int, end: int) -> bool:
         """Whether ``dense[start:end]`` sits in a clause that asks rather than states: the clause
         ends with a question mark or with 吗 ("这个理财保本吗？", "一定能拿到2.9%吗")."""
-        m = _CLAUSE_END.search(self.dense, end)
-        stop = m.start() if m else len(self.dense)
-        return (m is not None and m.group() == "?") or self.dense[stop - 1 : stop] == "吗"
+        if self._clauses is None:  # clause ends are single characters: found once, then bisected
+            self._clauses = [m.start() for m in _CLAUSE_END.finditer(self.dense)]
+        i = bisect_left(self._clauses, end)  # the first clause end at or after ``end``
+        if i < len(self._clauses):
+            stop = self._clauses[i]
+            return self.dense[stop] == "?" or self.dense[stop - 1 : stop] == "吗"
+        stop = len(self.dense)
+        return self.dense[stop - 1 : stop] == "吗"
 
     def in_quotes(self, start: int, end: int) -> bool:
         """Whether the original span ``start:end`` lies inside one pair of quotation marks."""
@@ -107,8 +114,8 @@ class NormalizedText:
             self._quotes = [m.span() for m in _QUOTED.finditer(self.light)]
         return any(q_start < start and end < q_end for q_start, q_end in self._quotes)
 
-    def sentence_of(self, start: int, end: int) -> str:
-        """The dense sentence holding ``dense[start:end]`` (bounded by 。!?; and line breaks)."""
+    def sentence_bounds(self, start: int, end: int) -> tuple[int, int]:
+        """``(left, right)`` of the dense sentence holding ``dense[start:end]``."""
         if self._sentences is None:
             self._sentences = [m.start() for m in _SENTENCE_END.finditer(self.dense)]
         ends = self._sentences
@@ -116,11 +123,18 @@ class NormalizedText:
         left = ends[i - 1] + 1 if i > 0 else 0
         j = bisect_left(ends, end, lo=i)
         right = ends[j] if j < len(ends) else len(self.dense)
+        return left, right
+
+    def sentence_of(self, start: int, end: int) -> str:
+        """The dense sentence holding ``dense[start:end]`` (bounded by 。!?; and line breaks)."""
+        left, right = self.sentence_bounds(start, end)
         return self.dense[left:right]
 
 
 def normalize(text: str) -> NormalizedText:
     light = fold(text)
+    if _REMOVABLE.search(light) is None:  # nothing to remove: one run, the whole text
+        return NormalizedText(original=text, light=light, dense=light, origin=list(range(len(light))))
     parts: list[str] = []
     origin: list[int] = []
     for m in _DENSE_RUN.finditer(light):
