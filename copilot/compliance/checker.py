@@ -71,10 +71,25 @@ def rule_set(rules_dir: Path | str | None = None) -> RuleSet:
         return cached.rules
 
 
-def _catalog():
-    from copilot.knowledge import product_catalog
+# The product catalogue of the last (settings, scoped segment registry), looked up again at most
+# every RECHECK_FILES_EVERY_S like the rule files: resolving it (settings paths, the segments file's
+# stat calls) cost about a tenth of a short message's check.
+_catalog_memo: tuple | None = None  # (settings, scoped registry, catalogue, looked up at)
 
-    return product_catalog()
+
+def _catalog():
+    global _catalog_memo
+    from copilot.config import get_settings
+    from copilot.knowledge import product_catalog
+    from copilot.segments import _ACTIVE  # the registry a caller scoped with segments_of(), if any
+
+    settings, scoped, now = get_settings(), _ACTIVE.get(), time.monotonic()
+    memo = _catalog_memo
+    if memo is not None and memo[0] is settings and memo[1] is scoped and now - memo[3] < RECHECK_FILES_EVERY_S:
+        return memo[2]
+    catalog = product_catalog()
+    _catalog_memo = (settings, scoped, catalog, now)
+    return catalog
 
 
 def fail_closed(where: str, exc: BaseException | None = None) -> Verdict:

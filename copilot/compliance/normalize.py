@@ -33,7 +33,10 @@ _SEPARATORS = (
     "\U0001f000-\U0001faff\ufe0f"  # emoji and variation selector
 )
 _DENSE_RUN = re.compile(rf"(?:[^{_SEPARATORS}.]|(?<=\d)\.(?=\d))+")
-_REMOVABLE = re.compile(rf"[{_SEPARATORS}.]")  # a text without any of these is its own dense view
+# The same rule, seen from the removed side: one removed character at a time (a separator, or a '.'
+# not between two digits). Starting on a character class lets ``re`` skip the many characters that
+# stay; the run pattern above tests a branch at every character and is three times slower.
+_REMOVED = re.compile(rf"[{_SEPARATORS}.](?!(?<=\d\.)\d)")
 # The shared punctuation set (copilot/text.py); the views are folded, so ！？；， arrive as !?;,.
 _SENTENCE_END = re.compile(f"[{re.escape(SENTENCE_ENDS + CLAUSE_ENDS)}\n]")
 _CLAUSE_END = re.compile(f"[{re.escape(SENTENCE_ENDS + CLAUSE_ENDS)},:\n、]")
@@ -66,9 +69,19 @@ def fold_table() -> dict[int, str]:
     return table
 
 
+@lru_cache(maxsize=1)
+def _translation() -> dict[int, int]:
+    """``fold_table`` as ordinals, with every other BMP character mapped to itself: ``str.translate``
+    then finds every character it looks up, instead of raising and clearing a KeyError for each
+    unchanged one (most of a Chinese message), which made folding twice as slow."""
+    table = {code: code for code in range(0x10000)}
+    table.update((code, ord(char)) for code, char in fold_table().items())
+    return table
+
+
 def fold(text: str) -> str:
     """The light view: same length as ``text``."""
-    return text.translate(fold_table())
+    return text.translate(_translation())
 
 
 @dataclass(slots=True)
@@ -133,13 +146,21 @@ class NormalizedText:
 
 def normalize(text: str) -> NormalizedText:
     light = fold(text)
-    if _REMOVABLE.search(light) is None:  # nothing to remove: one run, the whole text
-        return NormalizedText(original=text, light=light, dense=light, origin=list(range(len(light))))
+    # The runs between removed characters, i.e. the runs of ``_DENSE_RUN`` (``dense_form``).
     parts: list[str] = []
     origin: list[int] = []
-    for m in _DENSE_RUN.finditer(light):
-        parts.append(m.group())
-        origin.extend(range(m.start(), m.end()))
+    kept_from = 0
+    for m in _REMOVED.finditer(light):
+        start = m.start()
+        if start > kept_from:
+            parts.append(light[kept_from:start])
+            origin.extend(range(kept_from, start))
+        kept_from = m.end()
+    if kept_from == 0:  # nothing removed
+        return NormalizedText(original=text, light=light, dense=light, origin=list(range(len(light))))
+    if kept_from < len(light):
+        parts.append(light[kept_from:])
+        origin.extend(range(kept_from, len(light)))
     return NormalizedText(original=text, light=light, dense="".join(parts), origin=origin)
 
 
