@@ -22,7 +22,7 @@ from copilot.compliance.fixes import FixAction, FixConflict, apply_fixes
 from copilot.compliance.matcher import Hit, RuleSet
 from copilot.compliance.normalize import normalize
 from copilot.compliance.rules import Rule, load_rule_packs, rule_pack_files
-from copilot.compliance.validators import VALIDATORS, RuleRun
+from copilot.compliance.validators import PRECHECKS, VALIDATORS, RuleRun
 from copilot.domain import CUSTOMER_RISK_LEVELS, CheckContext, Finding, Verdict
 
 INTERNAL_ERROR = "internal-error"
@@ -137,6 +137,9 @@ def _describe_fix(fix: FixAction) -> str:
 
 def _evaluate(rules: RuleSet, index: int, doc, scan, facts: MessageFacts) -> list[Hit]:
     rule = rules.rules[index].rule
+    precheck = PRECHECKS.get(rule.match.validator) if rule.match.validator else None
+    if precheck is not None and precheck(RuleRun(rule, facts, [])):
+        return []  # the validator finds nothing whatever the hits: no need to work them out
     spans = rules.rule_hits(index, doc, scan)
     if spans and rule.only_in_investment_context and not facts.is_about_investing:
         spans = []
