@@ -138,6 +138,67 @@ def _node(op, av) -> _Info:
     return _NOTHING  # ANY, NOT_LITERAL, CATEGORY, GROUPREF, GROUPREF_EXISTS, …
 
 
+def _prefix_node(op, av) -> frozenset[str] | None:
+    """Strings one of which every match of the piece starts with (None: unknown)."""
+    if op is sre_c.SUBPATTERN:
+        if av[1] & _CASE_FLAGS:
+            raise _Unsupported
+        return _prefix_sequence(av[3])
+    if op is getattr(sre_c, "ATOMIC_GROUP", None):
+        return _prefix_sequence(av)
+    if op is sre_c.BRANCH:
+        prefixes = [_prefix_sequence(b) for b in av[1]]
+        if any(p is None for p in prefixes):
+            return None
+        union = frozenset().union(*prefixes)  # type: ignore[arg-type]
+        return union if len(union) <= MAX_REQUIRED else None
+    if op in _REPEATS and av[0] >= 1:
+        return _prefix_sequence(av[2])
+    info = _node(op, av)
+    return info.exact if _usable(info.exact) else None
+
+
+def _prefix_sequence(items) -> frozenset[str] | None:
+    run: frozenset[str] = frozenset({""})
+    for op, av in items:
+        if op in _ZERO_WIDTH:
+            continue  # a lookaround consumes nothing: the match starts with what follows it
+        info = _node(op, av)
+        if info.exact is not None and len(run) * len(info.exact) <= MAX_EXACT:
+            run = frozenset(a + b for a in run for b in info.exact)
+            continue
+        if run == frozenset({""}):
+            return _prefix_node(op, av)
+        break
+    return run if _usable(run) else None
+
+
+def _without_containing(strings: frozenset[str] | None) -> frozenset[str] | None:
+    """Drop literals that hold another one: a text holding "个存款" holds "存款"."""
+    if strings is None:
+        return None
+    return frozenset(s for s in strings if not any(t != s and t in s for t in strings))
+
+
+def _without_extensions(strings: frozenset[str] | None) -> frozenset[str] | None:
+    """Drop literals that start with another one: a match starting "就是一个" starts "就是"."""
+    if strings is None:
+        return None
+    return frozenset(s for s in strings if not any(t != s and s.startswith(t) for t in strings))
+
+
+def prefix_literals(pattern: str) -> frozenset[str] | None:
+    """Non-empty literals one of which every match of ``pattern`` starts with; ``None`` when no
+    such set is known. A regex with such a set can be tried only where one of them occurs."""
+    try:
+        parsed = sre_parse.parse(pattern)
+        if parsed.state.flags & _CASE_FLAGS:
+            return None
+        return _without_extensions(_prefix_sequence(parsed))
+    except (_Unsupported, re.error, RecursionError):
+        return None
+
+
 def required_literals(pattern: str) -> frozenset[str] | None:
     """Literals one of which every non-empty match of ``pattern`` contains; ``None`` when no such
     set is known (the regex must then always run)."""
@@ -145,6 +206,6 @@ def required_literals(pattern: str) -> frozenset[str] | None:
         parsed = sre_parse.parse(pattern)
         if parsed.state.flags & _CASE_FLAGS:
             return None
-        return _sequence(parsed).required
+        return _without_containing(_sequence(parsed).required)
     except (_Unsupported, re.error, RecursionError):
         return None
