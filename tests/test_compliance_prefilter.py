@@ -18,8 +18,9 @@ from hypothesis import strategies as st
 
 from copilot.compliance.checker import rule_set
 from copilot.compliance.facts import Lexicons
+from copilot.compliance.matcher import _matches_from
 from copilot.compliance.normalize import _DENSE_RUN, dense_form, fold, fold_table, normalize
-from copilot.compliance.prefilter import prefix_literals, required_literals
+from copilot.compliance.prefilter import prefix_literals, required_literals, start_scanner
 from copilot.compliance.recognizers import RECOGNIZERS
 from copilot.config import CHECKOUT
 from copilot.domain import CheckContext
@@ -29,7 +30,12 @@ EVAL = CHECKOUT / "eval" / "compliance"
 
 
 def _sound(pattern: str, text: str, literals: tuple | None = None) -> None:
-    required, prefixes = literals or (required_literals(pattern), prefix_literals(pattern))
+    required, prefixes, starts = literals or (
+        required_literals(pattern), prefix_literals(pattern), start_scanner(pattern)
+    )
+    if starts is not None:  # trying the regex only where a match can start finds the same matches
+        expected = [(m.start(), m.end(), "") for m in re.finditer(pattern, text) if m.end() > m.start()]
+        assert _matches_from(re.compile(pattern), starts, text) == expected, (pattern, text)
     for m in re.finditer(pattern, text):
         if m.end() == m.start():
             assert prefixes is None, (pattern, text)  # a prefix set implies non-empty matches
@@ -82,7 +88,7 @@ def regexes(draw, depth: int = 0) -> str:
     if kind == "repeat":
         inner = draw(regexes(depth + 1))
         return f"(?:{inner})" + draw(st.sampled_from(["?", "*", "+", "{2}", "{0,3}", "{1,2}", "??", "+?"]))
-    look = draw(st.sampled_from(["(?={})", "(?!{})", "(?<=a)", "(?<!b)", "(?<![一二])"]))
+    look = draw(st.sampled_from(["(?={})", "(?!{})", "(?<=a)", "(?<!b)", "(?<![一二])", "(?=[ab一])"]))
     return look.format(draw(regexes(depth + 1))) if "{}" in look else look
 
 
@@ -91,6 +97,13 @@ def regexes(draw, depth: int = 0) -> str:
 def test_literals_are_in_every_match_of_random_regexes(pattern: str, texts: list[str]) -> None:
     for text in texts:
         _sound(pattern, text)
+
+
+def test_start_scanner_only_for_patterns_re_cannot_skip_through() -> None:
+    assert start_scanner("(理财|基金)收益") is None  # re skips ahead on its own
+    assert start_scanner("(?=[就相])(?<!不)(就是|相当于)") is not None
+    assert start_scanner("(?:工行|(?:隔壁|对面)银行)") is not None
+    assert start_scanner(r"(?=\d)\d+") is None  # no known first character
 
 
 def _all_texts() -> list[str]:
@@ -111,7 +124,7 @@ def test_literals_are_in_every_match_of_every_rule_regex() -> None:
     patterns |= {p for pack in rules.packs for p in pack.exception_patterns}
     denses = [normalize(t).dense for t in TEXTS]
     for pattern in patterns:
-        literals = (required_literals(pattern), prefix_literals(pattern))
+        literals = (required_literals(pattern), prefix_literals(pattern), start_scanner(pattern))
         for dense in denses:
             _sound(pattern, dense, literals)
 

@@ -20,7 +20,7 @@ import ahocorasick
 from copilot.compliance.facts import Lexicons
 from copilot.compliance.fixes import FixAction
 from copilot.compliance.normalize import NormalizedText, dense_form, pinyin_variants
-from copilot.compliance.prefilter import required_literals
+from copilot.compliance.prefilter import required_literals, start_scanner
 from copilot.compliance.rule_schema import Rule, RulePack
 from copilot.domain import CheckContext, Severity
 
@@ -47,6 +47,8 @@ class CompiledRule:
     guard_regexes: tuple[re.Pattern[str], ...] = ()  # exception patterns: the pack's and the rule's own
     # Per regex: literals one of which every match contains (None: unknown, the regex always runs).
     regex_literals: tuple[frozenset[str] | None, ...] = ()
+    # Per regex: where its matches can start, for a regex ``re`` would try at every position.
+    regex_starts: tuple[re.Pattern[str] | None, ...] = ()
 
     def in_scope(self, ctx: CheckContext) -> bool:
         s = self.rule.scope
@@ -85,7 +87,8 @@ class RuleSet:
                 groups = (pack_group, self._new_group(rule.exceptions))
                 guards = (*pack_guards, *(re.compile(p) for p in rule.exception_patterns))
                 literals = tuple(required_literals(p) for p in rule.match.patterns)
-                self.rules.append(CompiledRule(rule, pack, regexes, groups, guards, literals))
+                starts = tuple(start_scanner(p) for p in rule.match.patterns)
+                self.rules.append(CompiledRule(rule, pack, regexes, groups, guards, literals, starts))
         self.lexicons = Lexicons(lexicon_words)
         self.automaton = self._build_automaton()
         self._build_prefilter()
@@ -184,10 +187,14 @@ class RuleSet:
         compiled = self.rules[index]
         spans = list(scan.terms.get(index, ()))
         present = scan.literals
-        for rx, literals in zip(compiled.regexes, compiled.regex_literals, strict=True):
+        dense = doc.dense
+        for rx, literals, starts in zip(compiled.regexes, compiled.regex_literals, compiled.regex_starts, strict=True):
             if present is not None and literals is not None and literals.isdisjoint(present):
                 continue  # none of the literals every match needs is in the text
-            spans.extend((m.start(), m.end(), "") for m in rx.finditer(doc.dense) if m.end() > m.start())
+            if starts is not None:
+                spans.extend(_matches_from(rx, starts, dense))
+            else:
+                spans.extend((m.start(), m.end(), "") for m in rx.finditer(dense) if m.end() > m.start())
         if not spans:
             return []
         pack_group, rule_group = compiled.guard_groups
@@ -197,6 +204,22 @@ class RuleSet:
         if guards:
             spans = _outside(spans, guards)
         return _drop_nested(spans)
+
+
+def _matches_from(rx: re.Pattern[str], starts: re.Pattern[str], text: str) -> list[tuple[int, int, str]]:
+    """``rx.finditer(text)``, trying ``rx`` only where ``starts`` finds a possible first character
+    (its matches are never empty, so each search resumes where the last match ended)."""
+    out: list[tuple[int, int, str]] = []
+    find, match = starts.search, rx.match
+    candidate = find(text)
+    while candidate is not None:
+        m = match(text, candidate.start())
+        if m is None:
+            candidate = find(text, candidate.start() + 1)
+        else:
+            out.append((m.start(), m.end(), ""))
+            candidate = find(text, m.end())
+    return out
 
 
 def _outside(spans: list[tuple[int, int, str]], guards: list[tuple[int, int]]) -> list[tuple[int, int, str]]:

@@ -199,6 +199,42 @@ def prefix_literals(pattern: str) -> frozenset[str] | None:
         return None
 
 
+def _re_has_prefix_scan(parsed) -> bool:
+    """Whether ``re`` itself skips ahead to candidate positions for this pattern: it does when the
+    pattern starts (inside capturing groups) with a literal, a character class, or a branch whose
+    alternatives all start with a literal. Otherwise it tries a match at every position."""
+    items = list(parsed)
+    while items and items[0][0] is sre_c.SUBPATTERN:
+        items = list(items[0][1][3])
+    if not items:
+        return False
+    op, av = items[0]
+    if op in (sre_c.LITERAL, sre_c.IN):
+        return True
+    if op is sre_c.BRANCH:
+        return all(branch and branch[0][0] is sre_c.LITERAL for branch in av[1])
+    return False
+
+
+def start_scanner(pattern: str) -> re.Pattern[str] | None:
+    """A character class matching the first character of every match of ``pattern``, for a pattern
+    that ``re`` would otherwise try at every position (one led by a look-around, or by a branch with
+    an alternative that is not a plain literal). ``None`` when ``re`` skips ahead by itself or no
+    first character is known. Trying the pattern only where the class matches finds the same
+    matches, in the same order."""
+    try:
+        parsed = sre_parse.parse(pattern)
+        if parsed.state.flags & _CASE_FLAGS or _re_has_prefix_scan(parsed):
+            return None
+        prefixes = _prefix_sequence(parsed)
+    except (_Unsupported, re.error, RecursionError):
+        return None
+    if not _usable(prefixes):
+        return None
+    firsts = sorted({p[0] for p in prefixes})  # type: ignore[union-attr]
+    return re.compile("[" + "".join(re.escape(c) for c in firsts) + "]")
+
+
 def required_literals(pattern: str) -> frozenset[str] | None:
     """Literals one of which every non-empty match of ``pattern`` contains; ``None`` when no such
     set is known (the regex must then always run)."""
