@@ -14,6 +14,7 @@ import re
 from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
+from itertools import accumulate
 
 import ahocorasick
 
@@ -90,8 +91,8 @@ class RuleSet:
                 starts = tuple(start_scanner(p) for p in rule.match.patterns)
                 self.rules.append(CompiledRule(rule, pack, regexes, groups, guards, literals, starts))
         self.lexicons = Lexicons(lexicon_words)
-        self.automaton = self._build_automaton()
         self._build_prefilter()
+        self.automaton = self._build_automaton()
         self._scope_cache: dict[tuple, tuple[int, ...]] = {}
 
     def in_scope(self, ctx: CheckContext) -> tuple[int, ...]:
@@ -122,11 +123,16 @@ class RuleSet:
                 key = dense_form(phrase)
                 if key:
                     entries[key].append((group, False, phrase))
+        # The regex literals ride in the same automaton (one pass over the message, not two): a
+        # key's value is (length, term and exception entries, the literal itself or None).
+        for literal in self._by_literal:
+            entries.setdefault(literal, [])
         if not entries:
             return None
         automaton = ahocorasick.Automaton()
         for key, values in entries.items():
-            automaton.add_word(key, (len(key), tuple(dict.fromkeys(values))))
+            literal = key if key in self._by_literal else None
+            automaton.add_word(key, (len(key), tuple(dict.fromkeys(values)), literal))
         automaton.make_automaton()
         return automaton
 
@@ -146,29 +152,22 @@ class RuleSet:
                         by_literal[literal].add(index)
         self._always = frozenset(always)
         self._by_literal = {literal: frozenset(indices) for literal, indices in by_literal.items()}
-        self._literal_automaton: ahocorasick.Automaton | None = None
-        if by_literal:
-            automaton = ahocorasick.Automaton()
-            for literal in by_literal:
-                automaton.add_word(literal, literal)
-            automaton.make_automaton()
-            self._literal_automaton = automaton
 
     def scan(self, dense: str) -> ScanResult:
         result = ScanResult(literals=set())
-        if not dense:
+        if self.automaton is None or not dense:
             return result
-        if self._literal_automaton is not None:
-            result.literals = {literal for _, literal in self._literal_automaton.iter(dense)}
-        if self.automaton is None:
-            return result
-        for end_index, (length, values) in self.automaton.iter(dense):
-            start = end_index - length + 1
-            for index, is_term, term in values:
-                if is_term:
-                    result.terms[index].append((start, end_index + 1, term))
-                else:
-                    result.exceptions[index].append((start, end_index + 1))
+        found, terms, exceptions = result.literals, result.terms, result.exceptions
+        for end_index, (length, values, literal) in self.automaton.iter(dense):
+            if literal is not None:
+                found.add(literal)
+            if values:
+                start = end_index - length + 1
+                for index, is_term, term in values:
+                    if is_term:
+                        terms[index].append((start, end_index + 1, term))
+                    else:
+                        exceptions[index].append((start, end_index + 1))
         return result
 
     def candidates(self, scan: ScanResult) -> frozenset[int] | set[int]:
@@ -227,11 +226,7 @@ def _outside(spans: list[tuple[int, int, str]], guards: list[tuple[int, int]]) -
     a span is enclosed when some guard starting at or before it reaches its end."""
     guards.sort()
     starts = [g[0] for g in guards]
-    reach: list[int] = []
-    furthest = -1
-    for _, end in guards:
-        furthest = max(furthest, end)
-        reach.append(furthest)
+    reach = list(accumulate((g[1] for g in guards), max))  # the furthest end so far
     kept = []
     for span in spans:
         i = bisect_right(starts, span[0])
