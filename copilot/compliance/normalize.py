@@ -174,6 +174,13 @@ def bare_form(text: str) -> str:
     return _BARE_DROP.sub("", dense_form(text))
 
 
+@lru_cache(maxsize=256)
+def bare_forms(phrases: tuple[str, ...]) -> tuple[str, ...]:
+    """``bare_form`` of each phrase, remembered: validators compare the same rule parameters (the
+    disclosure, the past-performance warnings) with every message."""
+    return tuple(bare_form(phrase) for phrase in phrases)
+
+
 def _is_hanzi(ch: str) -> bool:
     return "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf"
 
