@@ -71,8 +71,6 @@ class ScanResult:
     exceptions: dict[int, list[tuple[int, int]]] = field(default_factory=lambda: defaultdict(list))
     # The regex literals present in the text; None: not looked for, so every regex runs.
     literals: set[str] | None = None
-    # Exception-pattern spans, found once per message: a pack's patterns guard each of its rules.
-    guard_spans: dict[re.Pattern[str], list[tuple[int, int]]] = field(default_factory=dict)
 
 
 class RuleSet:
@@ -201,12 +199,7 @@ class RuleSet:
         pack_group, rule_group = compiled.guard_groups
         guards = [*scan.exceptions.get(pack_group, ()), *scan.exceptions.get(rule_group, ())]
         # Exception regexes run only for a rule that has hits: most messages never pay for them.
-        memo = scan.guard_spans
-        for rx in compiled.guard_regexes:
-            found = memo.get(rx)
-            if found is None:
-                found = memo[rx] = [m.span() for m in rx.finditer(dense)]
-            guards.extend(found)
+        guards.extend(m.span() for rx in compiled.guard_regexes for m in rx.finditer(doc.dense))
         if guards:
             spans = _outside(spans, guards)
         return _drop_nested(spans)
