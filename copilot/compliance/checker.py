@@ -22,7 +22,7 @@ from copilot.compliance.fixes import FixAction, FixConflict, apply_fixes
 from copilot.compliance.matcher import Hit, RuleSet
 from copilot.compliance.normalize import normalize
 from copilot.compliance.rules import Rule, load_rule_packs, rule_pack_files
-from copilot.compliance.validators import VALIDATORS, RuleRun
+from copilot.compliance.validators import PRECHECKS, VALIDATORS, RuleRun
 from copilot.domain import CUSTOMER_RISK_LEVELS, CheckContext, Finding, Verdict
 
 INTERNAL_ERROR = "internal-error"
@@ -71,10 +71,25 @@ def rule_set(rules_dir: Path | str | None = None) -> RuleSet:
         return cached.rules
 
 
-def _catalog():
-    from copilot.knowledge import product_catalog
+# The product catalogue of the last (settings, scoped segment registry), looked up again at most
+# every RECHECK_FILES_EVERY_S like the rule files: resolving it (settings paths, the segments file's
+# stat calls) cost about a tenth of a short message's check.
+_catalog_memo: tuple | None = None  # (settings, scoped registry, catalogue, looked up at)
 
-    return product_catalog()
+
+def _catalog():
+    global _catalog_memo
+    from copilot.config import get_settings
+    from copilot.knowledge import product_catalog
+    from copilot.segments import _ACTIVE  # the registry a caller scoped with segments_of(), if any
+
+    settings, scoped, now = get_settings(), _ACTIVE.get(), time.monotonic()
+    memo = _catalog_memo
+    if memo is not None and memo[0] is settings and memo[1] is scoped and now - memo[3] < RECHECK_FILES_EVERY_S:
+        return memo[2]
+    catalog = product_catalog()
+    _catalog_memo = (settings, scoped, catalog, now)
+    return catalog
 
 
 def fail_closed(where: str, exc: BaseException | None = None) -> Verdict:
@@ -122,6 +137,9 @@ def _describe_fix(fix: FixAction) -> str:
 
 def _evaluate(rules: RuleSet, index: int, doc, scan, facts: MessageFacts) -> list[Hit]:
     rule = rules.rules[index].rule
+    precheck = PRECHECKS.get(rule.match.validator) if rule.match.validator else None
+    if precheck is not None and precheck(RuleRun(rule, facts, [])):
+        return []  # the validator finds nothing whatever the hits: no need to work them out
     spans = rules.rule_hits(index, doc, scan)
     if spans and rule.only_in_investment_context and not facts.is_about_investing:
         spans = []
@@ -169,8 +187,11 @@ def _rule_results(rules: RuleSet, text: str, ctx: CheckContext) -> tuple[Results
     doc = normalize(text)
     facts = MessageFacts(doc, ctx, rules.lexicons, _catalog)
     scan = rules.scan(doc.dense)
+    live = rules.candidates(scan)
     results: list[tuple[Finding, FixAction | None]] = []
     for index in rules.in_scope(ctx):
+        if index not in live:
+            continue  # no term, regex or validator of this rule can find anything here
         compiled = rules.rules[index]
         try:
             hits = _evaluate(rules, index, doc, scan, facts)

@@ -56,6 +56,40 @@ class Lexicons:
                 automaton.add_word(word, word)
             automaton.make_automaton()
             self._automata[name] = automaton
+        # And one automaton over every word list: which lists a sentence holds, in one pass, for
+        # the sentence checks many rules share (prohibition_terms, fraud_warning_terms …).
+        owners: dict[str, list[str]] = {}
+        for name in self._automata:
+            for word in self._dense[name]:
+                owners.setdefault(word, [])
+                if name not in owners[word]:
+                    owners[word].append(name)
+        self._combined: ahocorasick.Automaton | None = None
+        if owners:
+            self._combined = ahocorasick.Automaton()
+            for word, names in owners.items():
+                self._combined.add_word(word, tuple(names))
+            self._combined.make_automaton()
+
+    def names_in(self, text: str) -> frozenset[str]:
+        """The word lists (not the *_patterns ones) that have a word in ``text``."""
+        if self._combined is None or not text:
+            return frozenset()
+        return frozenset(name for _, names in self._combined.iter(text) for name in names)
+
+    def any_of_in(self, names: tuple[str, ...] | list[str], text: str, present: frozenset[str]) -> bool:
+        """``any(self.any_in(n, text) for n in names)`` given ``present = self.names_in(text)``:
+        the same answer, in the same order (an unknown name still raises when reached)."""
+        for name in names:
+            if name in self._regex:
+                if self._regex[name].search(text) is not None:
+                    return True
+            elif name in self._automata:
+                if name in present:
+                    return True
+            else:
+                self.words(name)  # raises for an unknown lexicon
+        return False
 
     def words(self, name: str) -> tuple[str, ...]:
         if name not in self._dense:
@@ -108,7 +142,16 @@ class MessageFacts:
         self.ctx = ctx
         self.lexicons = lexicons
         self._catalog_loader = catalog_loader
-        self._sentence_memo: dict[tuple[tuple[str, ...], str], bool] = {}
+        self._sentence_memo: dict[tuple, bool] = {}
+        self._deposit_memo: dict[tuple[int, int], bool] = {}
+        self._names_memo: dict[tuple[int, int], frozenset[str]] = {}
+
+    def _names_at(self, left: int, right: int) -> frozenset[str]:
+        """The word lists present in ``doc.dense[left:right]`` (one sentence), found once."""
+        names = self._names_memo.get((left, right))
+        if names is None:
+            names = self._names_memo[(left, right)] = self.lexicons.names_in(self.doc.dense[left:right])
+        return names
 
     @cached_property
     def catalog(self) -> dict[str, Product]:
@@ -166,9 +209,20 @@ class MessageFacts:
         self, lexicons: list[str], doc: NormalizedText, start: int, end: int, whole: bool = False
     ) -> bool:
         """Whether the dense sentence holding ``start:end`` has a word of any of ``lexicons``."""
+        # Several hits (of several rules) often share one sentence: remembered by its bounds in
+        # this message's text, or by the text itself for another document.
+        if doc is self.doc:
+            left, right = (0, len(doc.dense)) if whole else doc.sentence_bounds(start, end)
+            key: tuple = (tuple(lexicons), left, right)
+            hit = self._sentence_memo.get(key)
+            if hit is None:
+                present = self._names_at(left, right)
+                hit = self.lexicons.any_of_in(lexicons, doc.dense[left:right], present)
+                self._sentence_memo[key] = hit
+            return hit
         text = doc.dense if whole else doc.sentence_of(start, end)
         key = (tuple(lexicons), text)
-        if key not in self._sentence_memo:  # several hits often share one sentence
+        if key not in self._sentence_memo:
             self._sentence_memo[key] = any(self.lexicons.any_in(name, text) for name in lexicons)
         return self._sentence_memo[key]
 
@@ -186,7 +240,14 @@ class MessageFacts:
         ("偏好本金安全" on the sheet of a 定期存款)."""
         if self.investment_products:
             return False
-        sentence = self.doc.sentence_of(start, end)
-        if self.lexicons.any_in("investment_terms", sentence):
-            return False
-        return self.names_only_deposits or self.lexicons.any_in("deposit_terms", sentence)
+        bounds = self.doc.sentence_bounds(start, end)
+        answer = self._deposit_memo.get(bounds)
+        if answer is None:
+            sentence = self.doc.dense[bounds[0] : bounds[1]]
+            present = self._names_at(*bounds)
+            lex = self.lexicons
+            answer = not lex.any_of_in(("investment_terms",), sentence, present) and (
+                self.names_only_deposits or lex.any_of_in(("deposit_terms",), sentence, present)
+            )
+            self._deposit_memo[bounds] = answer
+        return answer

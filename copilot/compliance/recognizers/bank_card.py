@@ -21,7 +21,8 @@ def luhn_valid(digits: str) -> bool:
 class BankCardRecognizer(Recognizer):
     name = "bank_card"
     label = "银行卡号"
-    pattern = re.compile(r"(?<![0-9])[3-6]\d{3}(?:[ -]?\d){12,15}(?![0-9])")
+    # The look-behind follows the first digit so that ``re`` can skip to candidates (see resident_id).
+    pattern = re.compile(r"[3-6](?<![0-9][3-6])\d{3}(?:[ -]?\d){12,15}(?![0-9])")
 
     def validate(self, candidate: str) -> bool:
         digits = re.sub(r"[ -]", "", candidate)

@@ -11,6 +11,7 @@ class EmailRecognizer(Recognizer):
     name = "email"
     label = "电子邮箱"
     pattern = re.compile(r"(?<![a-z0-9._%+-])[a-z0-9][a-z0-9._%+-]*@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}")
+    needle = re.compile("@")
 
     def mask(self, original: str) -> str:
         local, _, domain = original.partition("@")

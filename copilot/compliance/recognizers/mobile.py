@@ -11,6 +11,7 @@ class MobileRecognizer(Recognizer):
     name = "mobile"
     label = "手机号"
     pattern = re.compile(r"(?<![0-9])(?:(?:\+|00)?86[ -]?)?1[3-9]\d[ -]?\d{4}[ -]?\d{4}(?![0-9])")
+    needle = re.compile(r"1[3-9]\d")  # the number's first three digits
 
     def mask(self, original: str) -> str:
         # Mask digits 4-7 of the 11-digit number itself, whatever country prefix precedes it.

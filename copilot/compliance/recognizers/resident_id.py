@@ -33,9 +33,12 @@ def is_valid_resident_id(value: str) -> bool:
 class ResidentIdRecognizer(Recognizer):
     name = "resident_id"
     label = "身份证号"
-    # In folded text (x lower-cased); optional single separators between the 6-8-4 groups.
+    # In folded text (x lower-cased); optional single separators between the 6-8-4 groups. The
+    # "no digit or letter before" look-behind comes after the first digit, not before it: a pattern
+    # that starts with a character class lets ``re`` skip ahead to the next candidate digit, one
+    # that starts with a look-behind is tried at every position (four times slower).
     pattern = re.compile(
-        r"(?<![0-9a-z])[1-9]\d{5}[ -]?(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])"
+        r"[1-9](?<![0-9a-z][1-9])\d{5}[ -]?(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])"
         r"[ -]?\d{3}[0-9x](?![0-9a-z])"
     )
 

@@ -4,7 +4,7 @@ file; the words and numbers they use come from the rule packs (``match.params``,
 from __future__ import annotations
 
 from copilot.compliance.validators import disclosure, past_performance, pii, suitability
-from copilot.compliance.validators.base import RuleRun, Validator
+from copilot.compliance.validators.base import Precheck, RuleRun, Validator
 
 VALIDATORS: dict[str, Validator] = {
     **pii.VALIDATORS,
@@ -13,4 +13,7 @@ VALIDATORS: dict[str, Validator] = {
     **suitability.VALIDATORS,
 }
 
-__all__ = ["VALIDATORS", "RuleRun", "Validator"]
+# Validators that can tell, before the rule's hits are worked out, that they will find nothing.
+PRECHECKS: dict[str, Precheck] = {**disclosure.PRECHECKS, **suitability.PRECHECKS}
+
+__all__ = ["PRECHECKS", "VALIDATORS", "Precheck", "RuleRun", "Validator"]

@@ -38,3 +38,19 @@ class RuleRun:
 
 
 Validator = Callable[[RuleRun], list[Hit]]
+
+
+# A precheck answers, before the rule's hits are worked out (the costly part for rules whose terms
+# are everyday words such as 理财), whether the validator would return nothing whatever those hits
+# are. It must only say True when that is certain; False means "run the validator as usual".
+Precheck = Callable[[RuleRun], bool]
+
+
+def hits_only_anchor(validator: Validator) -> Precheck:
+    """The precheck of a validator whose findings do not depend on the rule's hits, which at most
+    anchor a finding (``RuleRun.anchor``): with no hits it finds nothing iff it finds nothing."""
+
+    def precheck(run: RuleRun) -> bool:
+        return not validator(RuleRun(run.rule, run.facts, []))
+
+    return precheck

@@ -8,8 +8,15 @@ from __future__ import annotations
 
 from copilot.compliance.fixes import FixAction
 from copilot.compliance.matcher import Hit
-from copilot.compliance.normalize import bare_form
+from copilot.compliance.normalize import bare_form, bare_forms
 from copilot.compliance.validators.base import RuleRun
+
+
+def _has_disclosure(run: RuleRun, required) -> bool:
+    bare = run.facts.doc.bare()
+    if isinstance(required, list) and all(isinstance(p, str) for p in required):
+        return any(phrase in bare for phrase in bare_forms(tuple(required)))
+    return any(bare_form(phrase) in bare for phrase in required)
 
 
 def missing_disclosure(run: RuleRun) -> list[Hit]:
@@ -19,8 +26,7 @@ def missing_disclosure(run: RuleRun) -> list[Hit]:
     products = [r for r in facts.investment_products if not facts.sentence_mentions(against, r.start, r.end)]
     if not run.hits and not products:
         return []
-    bare = facts.doc.bare()
-    if any(bare_form(phrase) in bare for phrase in run.param("required")):
+    if _has_disclosure(run, run.param("required")):
         return []
     ref = next((r for r in products if r.end > r.start), None)
     start, end = run.anchor(ref.start, ref.end) if ref else run.anchor()
@@ -28,4 +34,17 @@ def missing_disclosure(run: RuleRun) -> list[Hit]:
     return [Hit(start, end, fix=fix)]
 
 
+def disclosure_present(run: RuleRun) -> bool:
+    """Precheck: a message that carries the disclosure misses nothing, whatever the rule's hits.
+    (The products are looked up first, as the validator does, so a catalogue that fails to load
+    fails this rule the same way; the sentence checks it does next cannot fail: the word lists
+    they name are checked when the packs load.)"""
+    run.facts.investment_products  # noqa: B018 - looked up for its failure, see above
+    required = run.params.get("required")
+    if not isinstance(required, list) or not all(isinstance(p, str) for p in required):
+        return False  # let the validator itself report a missing or malformed parameter
+    return _has_disclosure(run, required)
+
+
 VALIDATORS = {"disclosure.missing": missing_disclosure}
+PRECHECKS = {"disclosure.missing": disclosure_present}

@@ -8,7 +8,7 @@ import re
 
 from copilot.compliance.fixes import FixAction
 from copilot.compliance.matcher import Hit
-from copilot.compliance.normalize import bare_form
+from copilot.compliance.normalize import bare_form, bare_forms
 from copilot.compliance.validators.base import RuleRun
 
 
@@ -21,7 +21,11 @@ def unqualified_past_performance(run: RuleRun) -> list[Hit]:
     if not run.hits:
         return []
     bare = doc.bare()
-    has_warning = any(bare_form(w) in bare for w in run.param("warnings"))
+    warnings = run.param("warnings")
+    if isinstance(warnings, list) and all(isinstance(w, str) for w in warnings):
+        has_warning = any(w in bare for w in bare_forms(tuple(warnings)))
+    else:
+        has_warning = any(bare_form(w) in bare for w in warnings)
     has_period = any(re.search(p, doc.light) for p in run.param("period_patterns"))
     if has_warning and has_period:
         return []

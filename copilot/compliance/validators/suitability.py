@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from copilot.compliance.facts import ProductRef
 from copilot.compliance.matcher import Hit
-from copilot.compliance.validators.base import RuleRun
+from copilot.compliance.validators.base import RuleRun, hits_only_anchor
 from copilot.domain import risk_rank
 
 
@@ -82,3 +82,6 @@ VALIDATORS = {
     "suitability.segment_ceiling": segment_ceiling,
     "suitability.unknown_product": unknown_product,
 }
+
+# The hits of these rules (the words 理财, 基金 …) only anchor a finding about a product.
+PRECHECKS = {name: hits_only_anchor(validator) for name, validator in VALIDATORS.items()}
