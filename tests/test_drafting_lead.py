@@ -74,3 +74,13 @@ def test_without_greeting() -> None:
     assert without_greeting("阿姨，您好！这款产品……", lead) == "这款产品……"
     assert without_greeting("您好，这款产品……", lead) == "这款产品……"
     assert without_greeting("这款产品……", lead) == "这款产品……"
+
+
+def test_the_lead_names_every_product_in_scope_with_what_it_is(kb_settings: Settings) -> None:
+    """A product the question implies (随时取 → 天天利) is named, with its type, whatever the model writes."""
+    brief = _task(kb_settings, "工资刚到账，有什么比活期收益高一点又能随时取的？", "payroll", "C3")
+    lead = lead_for(brief, LOCAL, kb_settings)
+    assert lead is not None and "天天利" in lead.facts and "是理财产品，不是存款，风险等级R1" in lead.facts
+    deposits = _task(kb_settings, "我在你们银行存了60万，银行倒闭了能赔多少？", "pension", "C2")
+    lead = lead_for(deposits, LOCAL, kb_settings)
+    assert lead is not None and "是存款" in lead.facts and "理财产品" not in lead.facts

@@ -2,10 +2,11 @@
 
 The 1.5B model writes ~13 tokens/s on two cores, so an RM would wait seconds for the first word
 and longer for the facts the pipeline appends anyway. Instead the draft opens with what needs no
-model — the persona's greeting and the product facts rendered from the sheets
-(prompts/templates/facts_footer.md.j2, without the disclosure, which stays last) — streamed at
-once, and handed to the model as the start of its own reply (assistant prefill, which llama.cpp
-continues), so it writes only the rest. ``finish.finish_model_draft`` joins the two.
+model — the persona's greeting, the product facts rendered from the sheets
+(prompts/templates/facts_footer.md.j2, without the disclosure, which stays last) and every other
+product in scope named with what it is (prompts/templates/lead.md.j2) — streamed at once. The
+model is told (system.md.j2) that the opening is written and writes only the answer to the
+customer's point; ``finish.finish_model_draft`` joins the two.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from copilot.config import Settings
 from copilot.drafting.attempts import Attempt
 from copilot.drafting.brief import Brief
 from copilot.drafting.obligations import fact_context
+from copilot.drafting.prompting import render
 
 
 @dataclass(frozen=True)
@@ -36,7 +38,16 @@ def lead_for(brief: Brief, attempt: Attempt, settings: Settings) -> Lead | None:
         return None
     greeting = brief.persona.greeting(brief.customer.age_band if brief.customer else None)
     _, missing = fact_context(brief, "")
-    facts = replace(missing, disclose=False).footer(brief, settings)
+    stated = {
+        p.code for p, _ in (*missing.investments, *missing.unsuitable, *missing.expired, *missing.alternatives)
+    }
+    named = [
+        (p, brief.source_for_product(p))
+        for p in brief.products
+        if p.code not in stated and not p.expired and p.suits(brief.ceiling)
+    ]
+    footer = replace(missing, disclose=False).footer(brief, settings)
+    facts = render("lead.md.j2", settings, footer=footer, named=named)
     return Lead(f"{greeting}，", re.sub(r"\s*\n\s*", "", facts))
 
 
