@@ -73,6 +73,7 @@ DEPOSIT_GATED = frozenset({"guarantee", "expected_return", "deposit_confusion", 
 RAISE_SKIP_LEXICONS: dict[str, tuple[str, ...]] = {
     "suitability": ("advice_against_terms", "risk_explanation_patterns"),
     "expected_return": ("credit_terms",),
+    "disparagement": ("prohibition_terms", "rumour_rebuttal_terms"),
 }
 RAISE_SKIP_UNLESS = {"expected_return": "investment_terms"}
 NEGATION_REACH = 4  # characters before the hit
@@ -202,7 +203,18 @@ def second_opinion(rules: RuleSet, model_dir: Path | str | None) -> Callable[...
             sentence_dense = sentence_dense.replace(piece, "")
         return any(ch in NEGATORS for ch in before) or any(lexicons.any_in(n, sentence_dense) for n in cues)
 
+    # A pack's own exception patterns (every rule of the pack) mark wordings its authors judged not to
+    # be the claim — a customer's question repeated to answer it, a claim reported and denied at once:
+    # the model does not raise the pack's category in a sentence holding one either.
+    guards: dict[str, list[re.Pattern[str]]] = {}
+    for pack in rules.packs:
+        categories = {r.category for r in pack.rules}
+        if len(categories) == 1 and pack.exception_patterns:
+            guards.setdefault(categories.pop(), []).extend(re.compile(x) for x in pack.exception_patterns)
+
     def raise_skipped(category: str, sentence_dense: str) -> bool:
+        if any(g.search(sentence_dense) for g in guards.get(category, ())):
+            return True
         names = [n for n in RAISE_SKIP_LEXICONS.get(category, ()) if n in lexicons.raw]
         if not names:
             return False
