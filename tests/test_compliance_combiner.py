@@ -89,8 +89,9 @@ def _stub_model(category: str, score: float):
     from copilot.compliance.classifier import MODEL_CATEGORIES, CategoryThresholds
 
     class Stub:
-        categories = MODEL_CATEGORIES
-        thresholds = {c: CategoryThresholds(0.4, 0.6, 0.1) for c in MODEL_CATEGORIES}
+        def __init__(self) -> None:
+            self.categories = MODEL_CATEGORIES
+            self.thresholds = {c: CategoryThresholds(0.4, 0.6, 0.1) for c in MODEL_CATEGORIES}
 
         def scores(self, sentences):
             out = np.zeros((len(sentences), len(MODEL_CATEGORIES)))
@@ -111,7 +112,8 @@ def test_dated_past_performance_the_model_finds_gets_the_warning_appended(monkey
     v = check(dated, ctx, model_dir=tmp_path)
     assert v.verdict == "revise", v.findings
     assert [f.rule for f in v.findings if f.severity == "revise"] == ["model-past-performance"]
-    assert v.revised is not None and v.revised.endswith("过往业绩不代表其未来表现，不等于理财产品实际收益，投资须谨慎。")
+    warning = "过往业绩不代表其未来表现，不等于理财产品实际收益，投资须谨慎。"
+    assert v.revised is not None and v.revised.endswith(warning)
     undated = "睿享平衡上线以来净值整体向上，中间有小幅回撤。" + DISCLOSURE
     assert check(undated, ctx, model_dir=tmp_path).verdict == "block"
 

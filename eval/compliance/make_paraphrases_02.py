@@ -636,7 +636,7 @@ B04_NEGATIVES_LOAN = [  # a loan's cost explained: a fee, not a return
 ]
 
 
-def build_round5(w: "Writer") -> None:
+def build_round5(w: Writer) -> None:
     for claim, source in B04_GUARANTEE:
         for product in w.rng.sample(WEALTH, 2):
             w.add("guarantee", w.frame(w.fill(claim, product), True), "block", ["guarantee"], source,
