@@ -7,6 +7,9 @@ that then, per sentence and category:
 - **raises** what the rules missed: no rule finding of that category overlaps the sentence and the
   model's score reaches the category's ``raise_at`` → a finding ``model-<category>``
   (``source="model"``), ``block`` at or above ``block_at``, else ``revise`` marked 需人工复核;
+  not in a sentence the category's rules skip by design (``RAISE_SKIP_LEXICONS``) or that holds one
+  of the category's pack-level exception patterns; a past-performance finding whose sentence states
+  its start–end period gets the warning appended (``revise``);
 - **clears** a rule hit it is confident is benign: the rule's category is clearable and the
   sentence scores below ``clear_below`` → the finding stays in the verdict, as ``warn`` with
   ``source="model"`` and the score, so the officer sees which rule fired and why it was let through;
