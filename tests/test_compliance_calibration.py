@@ -66,6 +66,12 @@ def test_interest_said_of_an_investment_becomes_return() -> None:
     assert "利息" not in out and "这半年的收益" in out
 
 
+def test_interest_of_a_product_named_by_its_catalogue_alias_becomes_return() -> None:
+    """薪享月月盈 is written 月月盈 (an alias in its sheet): still a named investment product."""
+    v = check("月月盈持有满30天就能赎回，利息按净值算。" + D, CheckContext(product_codes=["QH-WM-R2-003"]))
+    assert v.verdict == "revise" and v.revised is not None and "收益按净值算" in v.revised
+
+
 def test_interest_of_a_deposit_is_left_alone() -> None:
     assert check("定期存款的利息到期一次性支付。").verdict == "pass"
 

@@ -58,3 +58,71 @@ def test_inbound_text_is_judged_only_for_injection() -> None:
 def test_a_true_deposit_statement_is_not_raised_by_the_model() -> None:
     v = check("适合偏好本金安全、收益确定的客户。", CheckContext(product_codes=["QH-DEP-001"]))
     assert v.verdict == "pass"
+
+
+def test_advice_against_and_risk_explanations_are_not_raised_as_suitability() -> None:
+    """The suitability rules skip such sentences (skip_sentences_with); so does the model."""
+    ctx = CheckContext(segment="pension", customer_risk="C2", product_codes=["QH-DEP-001"])
+    text = "叔叔，股票型基金起伏比较大，跟您养老的打算不太匹配，想稳一点可以看看定期存款。" + DISCLOSURE
+    assert check(text, ctx).verdict == "pass"
+
+
+def test_a_loans_annualised_rate_is_not_raised_as_expected_return() -> None:
+    text = "账单分期每期手续费0.70%，按12期折算年化利率大约15%，并不是8.4%，请看清总费用再申请。"
+    v = check(text, CheckContext(segment="credit_card"))
+    assert v.verdict == "pass", v.findings
+
+
+def test_a_customers_question_repeated_to_answer_it_is_not_a_promise() -> None:
+    ctx = CheckContext(customer_risk="C2", product_codes=["QH-WM-R2-001"])
+    text = "您问稳盈180天会不会亏，有这个可能，它不保本，净值会有波动。" + DISCLOSURE
+    assert check_rules(text, ctx).verdict == "pass"
+    assert check(text, ctx).verdict == "pass"
+    promise = "您问稳盈180天会不会亏，放心，肯定亏不了。" + DISCLOSURE
+    assert check(promise, ctx).verdict == "block"  # the question does not cover a promise after it
+
+
+def _stub_model(category: str, score: float):
+    """A model whose every sentence scores ``score`` for ``category`` and 0 elsewhere."""
+    import numpy as np
+
+    from copilot.compliance.classifier import MODEL_CATEGORIES, CategoryThresholds
+
+    class Stub:
+        def __init__(self) -> None:
+            self.categories = MODEL_CATEGORIES
+            self.thresholds = {c: CategoryThresholds(0.4, 0.6, 0.1) for c in MODEL_CATEGORIES}
+
+        def scores(self, sentences):
+            out = np.zeros((len(sentences), len(MODEL_CATEGORIES)))
+            out[:, MODEL_CATEGORIES.index(category)] = score
+            return out
+
+    return Stub()
+
+
+def test_dated_past_performance_the_model_finds_gets_the_warning_appended(monkeypatch, tmp_path) -> None:
+    """Past performance without a figure is the model's to see; with its start–end dates the fix is
+    the rules' own (append the warning): revise, not block. Without dates it blocks."""
+    import copilot.compliance.combiner as combiner
+
+    monkeypatch.setattr(combiner, "cached_model", lambda _d: _stub_model("past_performance", 0.9))
+    ctx = CheckContext(customer_risk="C3", product_codes=["QH-WM-R3-001"])
+    dated = "睿享平衡2026年1月1日至2026年6月30日净值整体向上，中间有小幅回撤。" + DISCLOSURE
+    v = check(dated, ctx, model_dir=tmp_path)
+    assert v.verdict == "revise", v.findings
+    assert [f.rule for f in v.findings if f.severity == "revise"] == ["model-past-performance"]
+    warning = "过往业绩不代表其未来表现，不等于理财产品实际收益，投资须谨慎。"
+    assert v.revised is not None and v.revised.endswith(warning)
+    undated = "睿享平衡上线以来净值整体向上，中间有小幅回撤。" + DISCLOSURE
+    assert check(undated, ctx, model_dir=tmp_path).verdict == "block"
+
+
+def test_the_model_does_not_raise_where_its_categorys_pack_makes_an_exception(monkeypatch, tmp_path) -> None:
+    import copilot.compliance.combiner as combiner
+
+    monkeypatch.setattr(combiner, "cached_model", lambda _d: _stub_model("regulator_endorsement", 0.9))
+    text = "有人说养老理财是国家担保的，没有这回事，养老理财不保本。" + DISCLOSURE
+    assert check(text, CheckContext(product_codes=["QH-WM-R2-002"]), model_dir=tmp_path).verdict == "pass"
+    claim = "养老理财是国家队的产品，您放心。" + DISCLOSURE
+    assert check(claim, CheckContext(product_codes=["QH-WM-R2-002"]), model_dir=tmp_path).verdict == "block"

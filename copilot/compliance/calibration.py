@@ -132,10 +132,13 @@ def calibrate_interest_words(
     if rule is None:
         return results
     named = [p for p in facts.investment_products if p.end > p.start]
+    # The catalogue's aliases too: RMs write the short form (月月盈 for 薪享月月盈), which the derived
+    # short names do not cover.
+    aliases = tuple({a for r in facts.investment_products for a in r.product.aliases if len(a) >= 3})
     taken = [(f.start, f.end) for f, _ in results]
     out = list(results)
     for s_start, s_end in sentence_spans(text):
-        if not any(s_start <= p.start < s_end for p in named):
+        if not any(s_start <= p.start < s_end for p in named) and not any(a in text[s_start:s_end] for a in aliases):
             continue
         dense = facts.doc.sentence_of(*facts.doc.dense_span(s_start, s_start + 1))
         if facts.lexicons.any_in("deposit_terms", dense) or dense.rstrip("。!?").endswith(("?", "吗")):

@@ -7,6 +7,9 @@ that then, per sentence and category:
 - **raises** what the rules missed: no rule finding of that category overlaps the sentence and the
   model's score reaches the category's ``raise_at`` → a finding ``model-<category>``
   (``source="model"``), ``block`` at or above ``block_at``, else ``revise`` marked 需人工复核;
+  not in a sentence the category's rules skip by design (``RAISE_SKIP_LEXICONS``) or that holds one
+  of the category's pack-level exception patterns; a past-performance finding whose sentence states
+  its start–end period gets the warning appended (``revise``);
 - **clears** a rule hit it is confident is benign: the rule's category is clearable and the
   sentence scores below ``clear_below`` → the finding stays in the verdict, as ``warn`` with
   ``source="model"`` and the score, so the officer sees which rule fired and why it was let through;
@@ -65,6 +68,17 @@ NEGATORS = frozenset("不没非无别勿未")
 # Claims that are true of a deposit (保本, a fixed rate, deposit insurance): not raised in a
 # sentence about deposits only, in a message naming no investment product.
 DEPOSIT_GATED = frozenset({"guarantee", "expected_return", "deposit_confusion", "past_performance"})
+# The rules of these categories skip a sentence holding a word of these lexicons (their
+# ``skip_sentences_with``); the model does not raise them there either: advising against a product
+# or explaining its risk is not pushing it (``跟您现在的情况不太合适``), and a loan's annualised rate
+# is a fee the law asks to show, not a return (``按12期折算，年化利率大约13%``) — unless the sentence
+# also names an investment.
+RAISE_SKIP_LEXICONS: dict[str, tuple[str, ...]] = {
+    "suitability": ("advice_against_terms", "risk_explanation_patterns"),
+    "expected_return": ("credit_terms",),
+    "disparagement": ("prohibition_terms", "rumour_rebuttal_terms"),
+}
+RAISE_SKIP_UNLESS = {"expected_return": "investment_terms"}
 NEGATION_REACH = 4  # characters before the hit
 _QUOTED = re.compile(r"[“「『\"][^”」』\"\n]{1,80}[”」』\"]")  # one pair of quotation marks, within a line
 # Verdict calibration (docs/compliance.md): what the model finds and the rules did not has no safe
@@ -146,23 +160,36 @@ _facts_cache: dict[int, tuple] = {}
 def _rule_facts(rules: RuleSet) -> tuple[dict[str, str], frozenset[str], tuple[str, ...]]:
     """Per rule set (cached): the citation of each category, the boilerplate sentences, and the
     past-performance warnings (bare forms)."""
+    return _rule_facts_full(rules)[:3]
+
+
+def _rule_facts_full(rules: RuleSet) -> tuple:
+    """``_rule_facts`` plus the past-performance rule's period patterns (compiled, over the dense
+    text) and the warning its fix appends."""
     hit = _facts_cache.get(id(rules))
     if hit is not None and hit[0] is rules:
         return hit[1:]
     citations: dict[str, str] = {}
     warnings: list[str] = []
+    periods: list[str] = []
+    append = ""
     for compiled in rules.rules:
         citations.setdefault(compiled.rule.category, compiled.rule.citation)
         if compiled.rule.category == "past_performance":
-            warnings += [bare_form(w) for w in compiled.rule.match.params.get("warnings", [])]
-    facts = (citations, boilerplate_forms(rules), tuple(w for w in warnings if w))
+            params = compiled.rule.match.params
+            warnings += [bare_form(w) for w in params.get("warnings", [])]
+            if params.get("period_patterns") and compiled.rule.fix is not None and compiled.rule.fix.append:
+                periods += params["period_patterns"]
+                append = append or compiled.rule.fix.append
+    period = re.compile("|".join(f"(?:{p})" for p in periods)) if periods else None
+    facts = (citations, boilerplate_forms(rules), tuple(w for w in warnings if w), period, append)
     _facts_cache[id(rules)] = (rules, *facts)
     return facts
 
 
 def second_opinion(rules: RuleSet, model_dir: Path | str | None) -> Callable[..., Results]:
     model = cached_model(model_directory(model_dir))
-    citations, boilerplate, warnings = _rule_facts(rules)
+    citations, boilerplate, warnings, period, warning_sentence = _rule_facts_full(rules)
 
     lexicons = rules.lexicons
     cues = tuple(n for n in CUE_LEXICONS if n in lexicons.raw)
@@ -179,8 +206,40 @@ def second_opinion(rules: RuleSet, model_dir: Path | str | None) -> Callable[...
             sentence_dense = sentence_dense.replace(piece, "")
         return any(ch in NEGATORS for ch in before) or any(lexicons.any_in(n, sentence_dense) for n in cues)
 
+    # A pack's own exception patterns (every rule of the pack) mark wordings its authors judged not to
+    # be the claim — a customer's question repeated to answer it, a claim reported and denied at once:
+    # the model does not raise the pack's category in a sentence holding one either.
+    guards: dict[str, list[re.Pattern[str]]] = {}
+    for pack in rules.packs:
+        categories = {r.category for r in pack.rules}
+        if len(categories) == 1 and pack.exception_patterns:
+            guards.setdefault(categories.pop(), []).extend(re.compile(x) for x in pack.exception_patterns)
+
+    def raise_skipped(category: str, sentence_dense: str) -> bool:
+        if any(g.search(sentence_dense) for g in guards.get(category, ())):
+            return True
+        names = [n for n in RAISE_SKIP_LEXICONS.get(category, ()) if n in lexicons.raw]
+        if not names:
+            return False
+        for piece in pieces:
+            sentence_dense = sentence_dense.replace(piece, "")
+        if not any(lexicons.any_in(n, sentence_dense) for n in names):
+            return False
+        unless = RAISE_SKIP_UNLESS.get(category)
+        return not (unless and unless in lexicons.raw and lexicons.any_in(unless, sentence_dense))
+
+    def dated(sentence_dense: str) -> FixAction | None:
+        """The past-performance warning to append when the sentence states its start–end period:
+        the dates are there, only the warning is missing — the rules' own ``revise`` case."""
+        if period is None or not warning_sentence or not period.search(sentence_dense):
+            return None
+        return FixAction("append", text=warning_sentence)
+
     def step(results: Results, text: str, ctx: CheckContext, facts: MessageFacts | None = None) -> Results:
-        return combine(results, text, ctx, model, citations, boilerplate, warnings, has_cue=has_cue, facts=facts)
+        return combine(
+            results, text, ctx, model, citations, boilerplate, warnings, has_cue=has_cue, facts=facts,
+            raise_skipped=raise_skipped, dated=dated,
+        )
 
     return step
 
@@ -196,6 +255,8 @@ def combine(
     *,
     has_cue: Callable[[str, str, int], bool] | None = None,
     facts: MessageFacts | None = None,
+    raise_skipped: Callable[[str, str], bool] | None = None,
+    dated: Callable[[str], FixAction | None] | None = None,
 ) -> Results:
     # Inbound text is the customer's: only the prompt-injection head judges it. Outbound text is
     # judged by every head: an instruction to the checker hidden in a post is an injection too.
@@ -254,10 +315,16 @@ def combine(
                 continue
             if any(cat == c and start < s.end and end > s.start for cat, start, end in flagged):
                 continue  # the rules already said it
-            blocking = score >= limits.block_at or c in BLOCK_ONLY
+            if raise_skipped is not None and raise_skipped(c, s.dense):
+                continue  # a sentence the category's rules skip (advice against, a loan's rate)
+            fix = dated(s.dense) if c == "past_performance" and dated is not None else None
+            blocking = fix is None and (score >= limits.block_at or c in BLOCK_ONLY)
             message = _MESSAGES.get(c, "疑似违规表述") + (
                 f"（模型得分 {score:.2f}，规则未命中）。"
-                + ("请改写后再发送。" if blocking else "需人工复核：请确认或改写后再发送。")
+                + (
+                    "已注明起止日期，已追加过往业绩提示。" if fix is not None
+                    else "请改写后再发送。" if blocking else "需人工复核：请确认或改写后再发送。"
+                )
             )
             finding = Finding(
                 rule=f"model-{c.replace('_', '-')}",
@@ -272,5 +339,5 @@ def combine(
                 source="model",
                 score=round(score, 4),
             )
-            out.append((finding, None))
+            out.append((finding, fix))
     return out

@@ -598,7 +598,66 @@ def build() -> list[dict]:
             w.add("ok", w.frame(claim, investing), "pass", [], f"negative:{kind}", segment=segment, product_codes=codes)
     for claim in NEGATIVES_INBOUND:
         w.add("in-ok", claim, "pass", [], "negative:inbound-question", direction="inbound", channel="one_to_one")
+    build_round5(w)
     return w.rows
+
+
+# --- round 5: families batch-04 showed (written after its first-seen figure was on record) -------------
+# New wordings, not copies; each carries the batch-04 message whose family it paraphrases, so
+# cross-validation leaves them out with batch-04. Appended after every earlier line (the seeded framing of
+# the lines above does not change).
+B04_GUARANTEE = [  # the money itself said to be insured or locked
+    ("{P}相当于给本金加了把锁，怎么都跌不下来", "b04-064"),
+    ("钱放在{P}里就跟上了份保险似的，您晚上睡得着", "b04-064"),
+    ("{P}等于给您的积蓄套了层保护罩，风吹雨打都不怕", "b04-064"),
+]
+B04_FORECAST = [  # a forecast by analogy with a past issue
+    ("{P}新的一期也照这个节奏走，您拿到手的不会比上一期差", "b04-074"),
+    ("这期{P}也差不多是这个数，您心里就按三个多点来算", "b04-074"),
+    ("{P}跟前面几期一个路子，到期也能拿到差不多的水平", "b04-074"),
+]
+B04_PAST_DATED = [  # dated past performance without a figure and without the warning: revise
+    ("{P}从2026年1月1日到2026年6月30日，净值稳中有升，具体数字看半年报", "b04-075"),
+    ("{P}在2025年7月1日至2025年12月31日期间净值整体向上，中间有小幅回撤", "b04-075"),
+]
+B04_NEGATIVES_INVESTMENT = [  # compliant, with the disclosure
+    ("您问{P}会不会亏本——有可能，它不保本，净值会有起伏", "b04-067"),
+    ("您关心{P}能不能保本，实话说不能，它不在存款保险范围内", "b04-067"),
+    ("卡里闲着的零钱可以看看{P}，起购门槛低，具体以产品说明书为准", "b04-031"),
+    ("工资到账后暂时不用的钱别一直闲着，{P}可以了解一下，先看风险等级", "b04-031"),
+]
+B04_NEGATIVES_PENSION = [  # advice against, to a pension customer (deposits named)
+    ("阿姨，股票基金起伏太大，跟您养老的打算不太匹配，稳妥点可以看看大额存单", "b04-071"),
+    ("叔叔，定投要扛得住涨跌，不太适合您这笔养老钱，定期存款利率是定好的", "b04-071"),
+]
+B04_NEGATIVES_LOAN = [  # a loan's cost explained: a fee, not a return
+    ("现金分期月费率0.5%看着低，按24期折算年化利率大概11%，申请前看清总费用", "b04-026"),
+    ("账单分期每期手续费0.75%，折合年化利率约16%，不是9%，请按需使用", "b04-026"),
+]
+
+
+def build_round5(w: Writer) -> None:
+    for claim, source in B04_GUARANTEE:
+        for product in w.rng.sample(WEALTH, 2):
+            w.add("guarantee", w.frame(w.fill(claim, product), True), "block", ["guarantee"], source,
+                  product_codes=[product[1]])
+    for claim, source in B04_FORECAST:
+        for product in w.rng.sample(LOW, 2):
+            w.add("expected", w.frame(w.fill(claim, product), True), "block", ["expected_return"], source,
+                  product_codes=[product[1]])
+    for claim, source in B04_PAST_DATED:
+        for product in w.rng.sample(LOW, 2):
+            w.add("past", w.fill(claim, product) + "。" + DISCLOSURE, "revise", ["past_performance"], source,
+                  product_codes=[product[1]])
+    for claim, source in B04_NEGATIVES_INVESTMENT:
+        for product in w.rng.sample(LOW, 2):
+            w.add("ok", w.frame(w.fill(claim, product), True), "pass", [], source, product_codes=[product[1]])
+    for claim, source in B04_NEGATIVES_PENSION:
+        w.add("ok", w.frame(claim, True), "pass", [], source, segment="pension", customer_risk="C2",
+              product_codes=["QH-DEP-001", "QH-DEP-003"])
+    for claim, source in B04_NEGATIVES_LOAN:
+        for _ in range(2):
+            w.add("ok", w.frame(claim, False), "pass", [], source, segment="credit_card", product_codes=[])
 
 
 def main() -> None:
