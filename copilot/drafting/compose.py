@@ -25,7 +25,7 @@ from copilot.drafting.obligations import fact_context, finish_text, mark_require
 from copilot.drafting.prompting import render
 from copilot.drafting.scripts import channel_vocabulary, load_script, script_wording
 from copilot.drafting.snippets import quotable
-from copilot.drafting.topics import arabic
+from copilot.drafting.topics import arabic, kind_only
 from copilot.knowledge import product_catalog, source_file
 from copilot.text import bigrams, split_sentences
 
@@ -181,7 +181,8 @@ def _said(brief: Brief, query: str, settings: Settings) -> list[str]:
 def _asked_names(brief: Brief, p: ProductFacts, query: str, settings: Settings) -> tuple[str, ...]:
     """The names of ``p`` the question is about (半价日 for 半价券), else all its names."""
     said = set(_said(brief, query, settings))
-    names = _names(brief, p, settings)
+    # "养老理财" says what kind, not which: a reply naming only the kind has not named 安享养老
+    names = tuple(n for n in _names(brief, p, settings) if not kind_only(n)) or _names(brief, p, settings)
     return tuple(n for n in names if n in said) or names
 
 
