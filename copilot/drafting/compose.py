@@ -296,7 +296,10 @@ def compose_reply(brief: Brief, attempt: Attempt, settings: Settings) -> str:
                 piece.score += NAMING_BONUS
             still = [(p, brief.source_for_product(p)) for p in _unnamed(brief, f"{script}{quote}", query, settings)]
             if still:
-                for piece in layout.add(render("product_intro.md.j2", settings, products=still), query=query):
+                # named by its kind only (养老理财) and the passage did not say which: the intro must
+                still_strong = strong and _strongly_asked(brief, [p for p, _ in still], query, settings)
+                intro = render("product_intro.md.j2", settings, products=still)
+                for piece in layout.add(intro, query=query, required=still_strong):
                     piece.score += NAMING_BONUS
     else:
         _, missing = fact_context(brief, "")
