@@ -100,8 +100,9 @@ def _quote(
     # Latin bigrams ("App") say nothing about the topic; nor do the products' own names
     common = knowledge_common_bigrams(settings) | bigrams(names) | {b for b in q if b.isascii()}
     seen = bigrams(known)
-    # the names the customer used for what they ask about (薪享贷, 半价日): a passage naming one answers
-    said = _said(brief, query, settings)
+    # the names the customer used for what they ask about (薪享贷, 半价日), and the features the needs
+    # asked about are called (保留余额 for "会不会扣走还房贷的钱"): a passage naming one answers
+    said = [*_said(brief, query, settings), *brief.topics.feature_names]
     best: tuple[float, str, int] | None = None
     for src in brief.sources:
         passage = _customer_facing(brief, src, settings)
@@ -262,6 +263,10 @@ def _check_subject(brief: Brief, attempt: Attempt) -> str:
     return "" if any(asked in a for a in attempt.avoid) else asked
 
 
+def layout_text(layout: Layout) -> str:
+    return "".join(p.text for p in layout.pieces)
+
+
 def compose_reply(brief: Brief, attempt: Attempt, settings: Settings) -> str:
     """The template writer's reply, fitted to the persona's length limit."""
     customer = brief.customer
@@ -300,6 +305,15 @@ def compose_reply(brief: Brief, attempt: Attempt, settings: Settings) -> str:
                 still_strong = strong and _strongly_asked(brief, [p for p, _ in still], query, settings)
                 intro = render("product_intro.md.j2", settings, products=still)
                 for piece in layout.add(intro, query=query, required=still_strong):
+                    piece.score += NAMING_BONUS
+        features = brief.topics.feature_names
+        if features and not attempt.plain and not any(f in layout_text(layout) for f in features):
+            # the script does not say the feature asked about (月月盈's benchmark script for "会不会扣走
+            # 还房贷的钱"): the passage that names it (保留余额) answers, before the script's other lines
+            quote, quote_n = _quote(brief, settings, query, topic=brief.topics.query_terms)
+            quote = without(quote, attempt.avoid)
+            if any(f in quote for f in features):
+                for piece in layout.add(quote, cite=quote_n, query=query, weight=2.0, required=True):
                     piece.score += NAMING_BONUS
     else:
         _, missing = fact_context(brief, "")

@@ -47,6 +47,7 @@ class Need(BaseModel):
     query: str = ""
     scripts: tuple[str, ...] = ()  # approved scripts (doc ids) written for this need
     generic: bool = False  # a broad need ("放哪好"): comes after every specific one the question has
+    names: tuple[str, ...] = ()  # what a reply meeting the need calls the feature (保留余额, 影票日)
 
     def applies_to(self, segment: str) -> bool:
         return not self.segments or segment in self.segments
@@ -82,6 +83,11 @@ class Topics:
     def scripts(self) -> tuple[str, ...]:
         """The scripts the needs name, once per need naming it (拍花 and 活动 both name 赏花外拍)."""
         return tuple(s for n in self.needs for s in n.scripts)
+
+    @property
+    def feature_names(self) -> tuple[str, ...]:
+        """The names of the features the needs ask about (保留余额), first need first."""
+        return tuple(dict.fromkeys(x for n in self.needs for x in n.names))
 
     @property
     def query_terms(self) -> str:
