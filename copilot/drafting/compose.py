@@ -273,7 +273,10 @@ def compose_reply(brief: Brief, attempt: Attempt, settings: Settings) -> str:
     greeting = brief.persona.greeting(customer.age_band if customer else None)
     query = arabic(" ".join([*(t.text for t in brief.history[-2:] if t.role == "customer"), brief.message]))
     main = brief.main
-    script, script_n = ("", 0) if attempt.plain else script_text(brief, attempt, settings)
+    # a question on what knowledge/ does not cover is not answered with the nearest passage or script
+    # (a fraud warning that mentions 医保 still warns: only a general question's answer is withheld)
+    unanswered = brief.topics.unanswered and not brief.products and (main is None or main.quote == "answer")
+    script, script_n = ("", 0) if attempt.plain or unanswered else script_text(brief, attempt, settings)
     trusted = _trusted_code(brief, attempt)
     layout = Layout()
     layout.add(f"{greeting}，", glue=True, required=True)
@@ -318,7 +321,7 @@ def compose_reply(brief: Brief, attempt: Attempt, settings: Settings) -> str:
     else:
         _, missing = fact_context(brief, "")
         quote, quote_n = ("", 0)
-        if main is not None and main.quote != "none" and not attempt.plain:
+        if main is not None and main.quote != "none" and not attempt.plain and not unanswered:
             quote, quote_n = _quote(brief, settings, query, topic=topic)
             quote = without(quote, attempt.avoid)
         opening = render(

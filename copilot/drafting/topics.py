@@ -48,6 +48,7 @@ class Need(BaseModel):
     scripts: tuple[str, ...] = ()  # approved scripts (doc ids) written for this need
     generic: bool = False  # a broad need ("放哪好"): comes after every specific one the question has
     names: tuple[str, ...] = ()  # what a reply meeting the need calls the feature (保留余额, 影票日)
+    unanswered: bool = False  # knowledge/ holds nothing on it (提额, 账单日): the RM checks instead
 
     def applies_to(self, segment: str) -> bool:
         return not self.segments or segment in self.segments
@@ -92,6 +93,11 @@ class Topics:
     @property
     def query_terms(self) -> str:
         return " ".join(n.query for n in self.needs if n.query)
+
+    @property
+    def unanswered(self) -> bool:
+        """The question asks what knowledge/ does not cover, and names no product."""
+        return not self.products and any(n.unanswered for n in self.needs)
 
     @property
     def empty(self) -> bool:
@@ -195,6 +201,9 @@ def find_topics(message: str, segment: str, settings: Settings, history: Sequenc
     products = products_named(message, catalog)
     if products:
         return Topics(products=products, needs=needs)
+    if any(n.unanswered for n in needs):
+        # "信用卡额度能提吗": the card's other needs (账单) would quote a passage that does not answer
+        return Topics(needs=tuple(n for n in needs if n.unanswered))
     # "那它能随时取吗？" points back; "那第二年呢？" / "那要是急用钱，能拿出来不" carry on: they are
     # about what the latest earlier turn that named something was about, even with a need of their
     # own (急用 is asked of the product discussed, not of whatever serves 急用 best). So is a question
