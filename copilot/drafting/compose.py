@@ -263,6 +263,21 @@ def _check_subject(brief: Brief, attempt: Attempt) -> str:
     return "" if any(asked in a for a in attempt.avoid) else asked
 
 
+def _say_which(script: str, brief: Brief, settings: Settings) -> str:
+    """A script that calls the product asked about by its kind only ("这款养老理财") says which one,
+    by the product's longer name that ends with that kind (安享养老理财): two characters, no sentence."""
+    catalog = product_catalog(settings.knowledge_dir)
+    for p in brief.products:
+        names = _names(brief, p, settings)
+        if p.code not in catalog or any(n in script for n in names if not kind_only(n)):
+            continue
+        for kind in (n for n in names if kind_only(n) and n in script):
+            longer = next((a for a in catalog[p.code].aliases if a.endswith(kind) and a != kind), "")
+            if longer:
+                return script.replace(kind, longer, 1)
+    return script
+
+
 def layout_text(layout: Layout) -> str:
     return "".join(p.text for p in layout.pieces)
 
@@ -285,6 +300,7 @@ def compose_reply(brief: Brief, attempt: Attempt, settings: Settings) -> str:
     if script:
         script = without(_VOCATIVE.sub("", script, count=1), attempt.avoid)
         script = _situational(script, brief, query, settings)
+        script = _say_which(script, brief, settings)
         script, missing = fact_context(brief, script, trusted)
         pieces = layout.add(script, cite=script_n, query=query, aim=aim(brief))
         mark_required(pieces, brief, trusted)
