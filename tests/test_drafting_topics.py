@@ -103,3 +103,32 @@ def test_chinese_numerals_meet_the_sheets_figures() -> None:
 
     assert arabic("定期存三年跟存五年") == "定期存3年跟存5年"
     assert arabic("存了六十万，分十二期") == "存了60万，分12期"
+
+
+def test_a_follow_up_with_a_need_of_its_own_keeps_the_conversations_product() -> None:
+    # "急用" alone points to 天天利; after a turn about 安享养老 it is asked of 安享养老
+    t = find_topics("那要是中间家里急用钱，能拿出来不", "pension", SETTINGS, ["安享养老一年能取出来吗"])
+    assert t.products == ("QH-WM-R2-002",) and t.from_history and "liquidity" in ids(t)
+    # the earlier turn's needs come after the message's own (它跟周三半价 → 周四满减 too)
+    t = find_topics("那它跟周三那个半价能一起用不", "credit_card", SETTINGS, ["你们周四那个满减在哪些店能用？"])
+    assert ids(t)[0] == "dining_voucher" and "merchant_day" in ids(t)
+    # needs that point to no product ("是不是亏了") are about the product discussed
+    t = find_topics("我看手机上咋又少了几百块，是不是亏了", "pension", SETTINGS, ["我前几个月买的安享养老，最近咋样了"])
+    assert t.products == ("QH-WM-R2-002",)
+
+
+def test_kind_only_names_do_not_say_which_product() -> None:
+    from copilot.drafting.topics import kind_only, own_name
+    from copilot.knowledge import product_catalog
+
+    assert kind_only("养老理财") and kind_only("股票基金") and kind_only("混合的理财") and kind_only("工资卡")
+    assert not kind_only("安享养老理财") and not kind_only("特定养老储蓄") and not kind_only("薪享卡")
+    catalog = product_catalog(SETTINGS.knowledge_dir)
+    assert own_name(catalog["QH-FD-R4-001"]) == "成长精选"
+    assert find_topics("同事推荐的那个股票基金我能买吗", "payroll", SETTINGS).products == ("QH-FD-R4-001",)
+
+
+def test_known_gaps_are_unanswered_and_bring_no_other_need() -> None:
+    t = find_topics("信用卡账单日能改不？想改到发工资后面几天", "credit_card", SETTINGS)
+    assert t.unanswered and ids(t) == ["statement_date"]
+    assert not find_topics("大额存单还有额度吗", "branch_nearby", SETTINGS).unanswered

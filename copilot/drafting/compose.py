@@ -25,7 +25,7 @@ from copilot.drafting.obligations import fact_context, finish_text, mark_require
 from copilot.drafting.prompting import render
 from copilot.drafting.scripts import channel_vocabulary, load_script, script_wording
 from copilot.drafting.snippets import quotable
-from copilot.drafting.topics import arabic
+from copilot.drafting.topics import arabic, kind_only
 from copilot.knowledge import product_catalog, source_file
 from copilot.text import bigrams, split_sentences
 
@@ -100,8 +100,9 @@ def _quote(
     # Latin bigrams ("App") say nothing about the topic; nor do the products' own names
     common = knowledge_common_bigrams(settings) | bigrams(names) | {b for b in q if b.isascii()}
     seen = bigrams(known)
-    # the names the customer used for what they ask about (薪享贷, 半价日): a passage naming one answers
-    said = _said(brief, query, settings)
+    # the names the customer used for what they ask about (薪享贷, 半价日), and the features the needs
+    # asked about are called (保留余额 for "会不会扣走还房贷的钱"): a passage naming one answers
+    said = [*_said(brief, query, settings), *brief.topics.feature_names]
     best: tuple[float, str, int] | None = None
     for src in brief.sources:
         passage = _customer_facing(brief, src, settings)
@@ -181,7 +182,8 @@ def _said(brief: Brief, query: str, settings: Settings) -> list[str]:
 def _asked_names(brief: Brief, p: ProductFacts, query: str, settings: Settings) -> tuple[str, ...]:
     """The names of ``p`` the question is about (半价日 for 半价券), else all its names."""
     said = set(_said(brief, query, settings))
-    names = _names(brief, p, settings)
+    # "养老理财" says what kind, not which: a reply naming only the kind has not named 安享养老
+    names = tuple(n for n in _names(brief, p, settings) if not kind_only(n)) or _names(brief, p, settings)
     return tuple(n for n in names if n in said) or names
 
 
@@ -261,13 +263,35 @@ def _check_subject(brief: Brief, attempt: Attempt) -> str:
     return "" if any(asked in a for a in attempt.avoid) else asked
 
 
+def _say_which(script: str, brief: Brief, settings: Settings) -> str:
+    """A script that calls the product asked about by its kind only ("这款养老理财") says which one,
+    by the product's longer name that ends with that kind (安享养老理财): two characters, no sentence."""
+    catalog = product_catalog(settings.knowledge_dir)
+    for p in brief.products:
+        names = _names(brief, p, settings)
+        if p.code not in catalog or any(n in script for n in names if not kind_only(n)):
+            continue
+        for kind in (n for n in names if kind_only(n) and n in script):
+            longer = next((a for a in catalog[p.code].aliases if a.endswith(kind) and a != kind), "")
+            if longer:
+                return script.replace(kind, longer, 1)
+    return script
+
+
+def layout_text(layout: Layout) -> str:
+    return "".join(p.text for p in layout.pieces)
+
+
 def compose_reply(brief: Brief, attempt: Attempt, settings: Settings) -> str:
     """The template writer's reply, fitted to the persona's length limit."""
     customer = brief.customer
     greeting = brief.persona.greeting(customer.age_band if customer else None)
     query = arabic(" ".join([*(t.text for t in brief.history[-2:] if t.role == "customer"), brief.message]))
     main = brief.main
-    script, script_n = ("", 0) if attempt.plain else script_text(brief, attempt, settings)
+    # a question on what knowledge/ does not cover is not answered with the nearest passage or script
+    # (a fraud warning that mentions 医保 still warns: only a general question's answer is withheld)
+    unanswered = brief.topics.unanswered and not brief.products and (main is None or main.quote == "answer")
+    script, script_n = ("", 0) if attempt.plain or unanswered else script_text(brief, attempt, settings)
     trusted = _trusted_code(brief, attempt)
     layout = Layout()
     layout.add(f"{greeting}，", glue=True, required=True)
@@ -276,6 +300,7 @@ def compose_reply(brief: Brief, attempt: Attempt, settings: Settings) -> str:
     if script:
         script = without(_VOCATIVE.sub("", script, count=1), attempt.avoid)
         script = _situational(script, brief, query, settings)
+        script = _say_which(script, brief, settings)
         script, missing = fact_context(brief, script, trusted)
         pieces = layout.add(script, cite=script_n, query=query, aim=aim(brief))
         mark_required(pieces, brief, trusted)
@@ -295,12 +320,24 @@ def compose_reply(brief: Brief, attempt: Attempt, settings: Settings) -> str:
                 piece.score += NAMING_BONUS
             still = [(p, brief.source_for_product(p)) for p in _unnamed(brief, f"{script}{quote}", query, settings)]
             if still:
-                for piece in layout.add(render("product_intro.md.j2", settings, products=still), query=query):
+                # named by its kind only (养老理财) and the passage did not say which: the intro must
+                still_strong = strong and _strongly_asked(brief, [p for p, _ in still], query, settings)
+                intro = render("product_intro.md.j2", settings, products=still)
+                for piece in layout.add(intro, query=query, required=still_strong):
+                    piece.score += NAMING_BONUS
+        features = brief.topics.feature_names
+        if features and not attempt.plain and not any(f in layout_text(layout) for f in features):
+            # the script does not say the feature asked about (月月盈's benchmark script for "会不会扣走
+            # 还房贷的钱"): the passage that names it (保留余额) answers, before the script's other lines
+            quote, quote_n = _quote(brief, settings, query, topic=brief.topics.query_terms)
+            quote = without(quote, attempt.avoid)
+            if any(f in quote for f in features):
+                for piece in layout.add(quote, cite=quote_n, query=query, weight=2.0, required=True):
                     piece.score += NAMING_BONUS
     else:
         _, missing = fact_context(brief, "")
         quote, quote_n = ("", 0)
-        if main is not None and main.quote != "none" and not attempt.plain:
+        if main is not None and main.quote != "none" and not attempt.plain and not unanswered:
             quote, quote_n = _quote(brief, settings, query, topic=topic)
             quote = without(quote, attempt.avoid)
         opening = render(

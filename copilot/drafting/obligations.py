@@ -18,6 +18,7 @@ from copilot.drafting.brief import Brief
 from copilot.drafting.facts import ProductFacts
 from copilot.drafting.fitting import DISCLOSURE, Layout, Piece, visible_length
 from copilot.drafting.prompting import render
+from copilot.drafting.topics import kind_only, own_name
 from copilot.text import sentence_end
 
 _EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\ufe0f\u200d\u20e3\u2190-\u21ff\u2300-\u23ff]")
@@ -75,6 +76,8 @@ def asked_names(brief: Brief, settings: Settings) -> dict[str, str]:
     for p in brief.products:
         names = [*(catalog[p.code].aliases if p.code in catalog else []), p.short_name]
         hit = next((n for n in sorted(names, key=len, reverse=True) if n and n in said), "")
+        if hit and kind_only(hit) and p.code in catalog:
+            hit = own_name(catalog[p.code])  # "您问的股票基金" → "您问的成长精选": say which one
         if hit:
             out[p.code] = hit
     return out

@@ -26,7 +26,7 @@ from copilot.knowledge import Product, product_catalog
 _POINTS_BACK = re.compile(r"它|这个|这款|那个|那款|这只|那只|这种|该产品|上面说的|刚才说的|刚说的")
 # A message that carries on the conversation ("那第二年呢？", "还有别的吗"): with no topic of its
 # own it is about what the earlier turns were about.
-_CONTINUES = re.compile(r"^(?:那|那么|还有|另外|然后|再问|顺便)|呢[？?！!。～~]*$")
+_CONTINUES = re.compile(r"^(?:那|那么|还有|另外|然后|再问|顺便|可是|可|但是|不过)|呢[？?！!。～~]*$")
 _CODE = re.compile(r"QH-[A-Z]{2,4}(?:-[A-Z0-9]{1,4}){1,3}", re.I)
 _ISSUER = re.compile(r"^(青禾理财|青禾代销|青禾银行|青禾信用卡|青禾)\s*")
 
@@ -47,6 +47,8 @@ class Need(BaseModel):
     query: str = ""
     scripts: tuple[str, ...] = ()  # approved scripts (doc ids) written for this need
     generic: bool = False  # a broad need ("放哪好"): comes after every specific one the question has
+    names: tuple[str, ...] = ()  # what a reply meeting the need calls the feature (保留余额, 影票日)
+    unanswered: bool = False  # knowledge/ holds nothing on it (提额, 账单日): the RM checks instead
 
     def applies_to(self, segment: str) -> bool:
         return not self.segments or segment in self.segments
@@ -84,8 +86,18 @@ class Topics:
         return tuple(s for n in self.needs for s in n.scripts)
 
     @property
+    def feature_names(self) -> tuple[str, ...]:
+        """The names of the features the needs ask about (保留余额), first need first."""
+        return tuple(dict.fromkeys(x for n in self.needs for x in n.names))
+
+    @property
     def query_terms(self) -> str:
         return " ".join(n.query for n in self.needs if n.query)
+
+    @property
+    def unanswered(self) -> bool:
+        """The question asks what knowledge/ does not cover, and names no product."""
+        return not self.products and any(n.unanswered for n in self.needs)
 
     @property
     def empty(self) -> bool:
@@ -117,6 +129,26 @@ def names_of(product: Product) -> tuple[str, ...]:
     """Every name a message may use for a product: its aliases and its title without the issuer."""
     title = _ISSUER.sub("", product.name).strip()
     return tuple(n for n in dict.fromkeys([*product.aliases, title, product.name]) if len(n) >= 2)
+
+
+# A name that only says what kind of product it is ("养老理财", "股票基金", "混合的理财", "工资卡"): the
+# customer may call a product so, but a reply that names it must also say WHICH one (安享养老).
+_KIND_ONLY = re.compile(
+    r"^(?:养老|股票|股票型|混合|混合型|混合类|债券|债券型|固收|固收类|货币|现金管理|工资|代发|定期)(?:的)?"
+    r"(?:理财|基金|存款|储蓄|卡)(?:产品)?$"
+)
+
+
+def kind_only(name: str) -> bool:
+    return bool(_KIND_ONLY.match(name))
+
+
+def own_name(product: Product) -> str:
+    """The shortest form that says which product this is: its first alias that is not a kind only
+    (成长精选 for a customer's 股票基金), else its title without the issuer."""
+    return next((a for a in product.aliases if len(a) >= 2 and not kind_only(a)), "") or _ISSUER.sub(
+        "", product.name
+    ).strip()
 
 
 def products_named(text: str, catalog: dict[str, Product]) -> tuple[str, ...]:
@@ -169,14 +201,24 @@ def find_topics(message: str, segment: str, settings: Settings, history: Sequenc
     products = products_named(message, catalog)
     if products:
         return Topics(products=products, needs=needs)
-    # "那它能随时取吗？" points back; "那第二年呢？" names nothing of its own: both continue the
-    # conversation, about what the latest earlier turn that named something was about
-    if _POINTS_BACK.search(fold(message)) or (not needs and _CONTINUES.search(fold(message).strip())):
+    if any(n.unanswered for n in needs):
+        # "信用卡额度能提吗": the card's other needs (账单) would quote a passage that does not answer
+        return Topics(needs=tuple(n for n in needs if n.unanswered))
+    # "那它能随时取吗？" points back; "那第二年呢？" / "那要是急用钱，能拿出来不" carry on: they are
+    # about what the latest earlier turn that named something was about, even with a need of their
+    # own (急用 is asked of the product discussed, not of whatever serves 急用 best). So is a question
+    # whose needs point to no product ("是不是亏了" after a turn about 安享养老).
+    plain = fold(message).strip()
+    carries_on = bool(_POINTS_BACK.search(plain) or _CONTINUES.search(plain))
+    productless = bool(needs) and not any(n.products for n in needs)
+    if carries_on or productless:
         for turn in reversed(history):
             earlier = products_named(turn, catalog)
-            before = () if needs else needs_in(turn, all_needs, segment)
+            before = needs_in(turn, all_needs, segment)
             if earlier or before:
-                return Topics(products=earlier[:1], needs=needs or before, from_history=True)
+                # the earlier turn's needs stay after the message's own (它跟周三那个半价 → 周四满减 too)
+                merged = needs + tuple(n for n in before if n not in needs)
+                return Topics(products=earlier[:1], needs=merged, from_history=True)
     return Topics(needs=needs)
 
 
