@@ -55,9 +55,9 @@ class Settings(BaseSettings):
     # The embedded model writes ~13 tokens/s on two cores: it writes less, reads less, and its
     # draft opens with the greeting and exact facts written before it starts (drafting/lead.py).
     local_model_output_chars: dict[str, int] = Field(
-        default_factory=lambda: {"one_to_one": 60, "group": 80, "moments": 90}
+        default_factory=lambda: {"one_to_one": 45, "group": 60, "moments": 70}
     )
-    local_model_context_chars: int = 110  # passages and script excerpt it reads (~75 tokens)
+    local_model_context_chars: int = 80  # passages and script excerpt it reads (~55 tokens)
     local_model_lead: bool = True
     local_model_rewrites: int = 0  # a blocked local draft goes to the template writer at once
     local_model_warmup: bool = True  # read every persona's fixed prompt into the cache at start

@@ -84,3 +84,16 @@ def test_the_lead_names_every_product_in_scope_with_what_it_is(kb_settings: Sett
     deposits = _task(kb_settings, "我在你们银行存了60万，银行倒闭了能赔多少？", "pension", "C2")
     lead = lead_for(deposits, LOCAL, kb_settings)
     assert lead is not None and "是存款" in lead.facts and "理财产品" not in lead.facts
+
+
+def test_the_embedded_model_reads_the_main_point_of_the_guidance_only(kb_settings: Settings) -> None:
+    """Its prompt beyond the cached prefix is every token it reads before its first (~20 ms each)."""
+    from copilot.drafting.prompting import LOCAL_GUIDANCE_CHARS
+
+    brief = _task(kb_settings, "我买的睿享平衡最近跌了，要不要赶紧赎回？", "pension", "C3", ["QH-WM-R3-001"])
+    local = render_messages(brief, LOCAL, kb_settings)[0][1]
+    hosted = render_messages(brief, first_attempt("openai", True), kb_settings)[0][1]
+    said = local.split("这次回复要：")[1].split("\n")[0]
+    assert 0 < len(said) <= LOCAL_GUIDANCE_CHARS and said[-1] not in "，；…"
+    assert hosted.split("这次回复要：")[1].split("\n")[0].startswith(said)
+    assert len(local) < len(hosted)

@@ -25,6 +25,9 @@ MIN_SOURCE_OVERLAP = 2  # topical bigrams an education passage shares with the q
 # Passages and the script excerpt a model reads, in characters (~1.5 a token): ~170 tokens, ~1.7 s.
 MODEL_CONTEXT_CHARS = 260
 MODEL_SNIPPET_CHARS = 70
+# The embedded model, whose opening states the facts, reads the main point of the scenarios'
+# guidance only: their whole text ran to ~200 characters (~130 tokens, ~2.5 s) on some requests.
+LOCAL_GUIDANCE_CHARS = 60
 _EMOJI_RULES = {
     "none": "不用表情符号。",
     "sparing": "表情符号最多一个。",
@@ -166,6 +169,17 @@ def model_sources(
     return shown
 
 
+def _guidance(task: Brief, compact: bool) -> str:
+    """What this reply must do, from the scenarios (prompts/scenarios.yaml); ``compact``: the main
+    point only, cut at a clause end."""
+    text = "".join(s.guidance for s in task.scenarios)
+    if not compact or len(text) <= LOCAL_GUIDANCE_CHARS:
+        return text
+    head = text[:LOCAL_GUIDANCE_CHARS]
+    cut = max(head.rfind(ch) for ch in "。；;，,")
+    return head[:cut] if cut > 0 else head
+
+
 def render_messages(task: Brief, attempt: Attempt, settings: Settings) -> list[tuple[str, str]]:
     """(role, content) pairs for ChatOpenAI.
 
@@ -199,7 +213,7 @@ def render_messages(task: Brief, attempt: Attempt, settings: Settings) -> list[t
             unsuitable=task.unsuitable,
             alternatives=task.alternatives,
             ceiling=task.ceiling,
-            scenarios=task.scenarios,
+            guidance=_guidance(task, compact=lead is not None),
             **common,
         )
         turns = [("human" if t.role == "customer" else "ai", t.text) for t in task.history[-4:]]

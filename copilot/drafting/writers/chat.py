@@ -31,6 +31,7 @@ SEED = 7
 RETRY_TEMPERATURE_STEP = 0.4
 MAX_TOKENS = 220
 CHARS_PER_TOKEN = 1.4  # measured on this model's drafts: 1.33-1.53 Chinese characters a token
+LOCAL_SLACK_TOKENS = 12
 _SENTENCE_END = re.compile(rf"[{SENTENCE_ENDS}](?:\[\d{{1,2}}\])*")  # a citation marker stays with its sentence
 
 
@@ -130,9 +131,11 @@ class ChatWriter:
             base_url, api_key = self._endpoint()
             messages = render_messages(brief, attempt, self.settings)
             with self._turn():
-                chars = output_chars(brief, self.settings, local=self.name == "local")
+                local = self.name == "local"
+                chars = output_chars(brief, self.settings, local=local)
                 # the hard limit leaves room to finish the sentence under way at the soft one
-                budget = min(MAX_TOKENS, int(chars / CHARS_PER_TOKEN) + 30)
+                # (less for the embedded model: each token costs the RM ~90 ms)
+                budget = min(MAX_TOKENS, int(chars / CHARS_PER_TOKEN) + (LOCAL_SLACK_TOKENS if local else 30))
                 llm = self._client(base_url, api_key, budget, attempt.rewrite, self._extra_body(brief))
                 t0 = time.perf_counter()
                 finished = False
