@@ -51,8 +51,13 @@ def test_r4_fund_for_c2_customer_with_the_local_model(kb_settings: Settings) -> 
         product_codes=["QH-FD-R4-001"],
     )
     d = draft_reply(req, writer="local", settings=kb_settings)
-    # whichever writer produced it, nothing pushes the fund and the suitability finding is shown
-    assert d.sendable and "成长精选" not in d.draft
+    # whichever writer produced it, nothing pushes the fund and the suitability finding is shown:
+    # the fund is named only where the customer's own question is answered ("您问的成长精选…不适合您")
+    from copilot.text import split_sentences
+
+    assert d.sendable
+    naming = [s for s in split_sentences(d.draft) if "成长精选" in s]
+    assert all("不适合您" in s and "不推荐" in s for s in naming), naming
     assert any(f.category == "suitability" and "QH-FD-R4-001" in f.message for f in d.findings)
     assert d.writer in ("local", "template")
     if d.writer == "template":
